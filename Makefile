@@ -1,0 +1,44 @@
+# The two commands in the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Local development runs with DEBUG on; production sets its own environment (see .env.example).
+DEV := DEBUG=1
+
+.PHONY: run test lint migrations-check bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Apheresis Planner needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+## run: install, migrate, load the catalogue and demo data, serve http://127.0.0.1:8000 (SQLite unless DATABASE_URL)
+run: $(VENV)/.installed
+	$(DEV) $(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py seed_demo
+	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## test: the whole suite (SQLite unless DATABASE_URL=postgres://...)
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+## lint: ruff and a check that no model change lacks its migration
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MAKE) migrations-check
+
+migrations-check: $(VENV)/.installed
+	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,98 @@
+from django.contrib import admin
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from planner.models import Device, Indication, Measurement, Patient, Product
+
+admin.site.site_header = _("Apheresis Planner administration")
+admin.site.site_title = _("Apheresis Planner")
+
+
+@admin.register(Indication)
+class IndicationAdmin(admin.ModelAdmin):
+    list_display = [
+        "disease",
+        "indication",
+        "category",
+        "grade",
+        "default_replacement",
+        "tpv_min",
+        "tpv_max",
+        "default_frequency",
+        "default_sessions",
+        "is_active",
+    ]
+    list_filter = ["category", "grade", "default_replacement", "default_frequency", "is_active"]
+    search_fields = ["disease", "indication", "course_notes"]
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "model",
+        "ecv_typical_ml",
+        "ecv_max_ml",
+        "plasma_removal_efficiency",
+        "default_inlet_ac_ratio",
+        "is_active",
+    ]
+    list_filter = ["kind", "is_active"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "concentration_percent", "package_volume_ml", "is_default", "is_active"]
+    list_filter = ["kind", "is_default", "is_active"]
+
+
+class NoDeleteMixin:
+    """Clinical records are corrected, never deleted, whoever asks."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class MeasurementInline(admin.TabularInline):
+    model = Measurement
+    fields = ["taken_at", "weight_kg", "height_cm", "haematocrit", "fibrinogen_g_per_l", "entered_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Patient)
+class PatientAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["mrn", "family_name", "given_name", "sex", "date_of_birth", "abo_group", "rhd"]
+    list_filter = ["sex", "abo_group"]
+    search_fields = ["mrn", "family_name", "given_name"]
+    readonly_fields = ["created_at", "created_by", "updated_at", "updated_by"]
+    inlines = [MeasurementInline]
+
+    def save_model(self, request: HttpRequest, obj: Patient, form: ModelForm, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["patient", "taken_at", "weight_kg", "height_cm", "haematocrit", "fibrinogen_g_per_l", "entered_by"]
+    list_select_related = ["patient", "entered_by"]
+    search_fields = ["patient__mrn"]
+    date_hierarchy = "taken_at"
+    raw_id_fields = ["patient"]
+    readonly_fields = ["entered_at", "entered_by", "updated_at", "updated_by"]
+
+    def save_model(self, request: HttpRequest, obj: Measurement, form: ModelForm, change: bool) -> None:
+        if not change:
+            obj.entered_by = request.user
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,275 @@
+"""Fictional demo data: users for each role, devices, products and patients with recent labs.
+
+Every name and number here is invented. Loading is idempotent: rows are found
+by their natural key (username, device or product name, MRN) and only created
+when missing, so running it twice changes nothing.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.utils import timezone
+
+from planner import roles
+from planner.models import Device, Measurement, Patient, Product
+
+DEMO_PASSWORD = "apheresis-demo"
+
+DEMO_USERS = [
+    # username, first name, last name, role
+    ("physician", "Lin", "Zhou", roles.PHYSICIAN),
+    ("nurse", "Fang", "Xu", roles.NURSE),
+    ("bloodbank", "Hui", "Tang", roles.BLOOD_BANK),
+    ("reviewer", "Min", "Guo", roles.REVIEWER),
+    ("admin", "Admin", "Demo", roles.ADMIN),
+]
+
+DEMO_DEVICES = [
+    {
+        "name": "Spectra Optia 1",
+        "kind": Device.Kind.CENTRIFUGAL,
+        "model": "Spectra Optia",
+        "ecv_typical_ml": 141,
+        "ecv_max_ml": 185,
+        "plasma_removal_efficiency": Decimal("0.87"),
+        "default_inlet_ac_ratio": Decimal("10"),
+    },
+    {
+        # Demo values for a membrane separator; a unit enters its own device's figures.
+        "name": "Membrane separator 1",
+        "kind": Device.Kind.MEMBRANE,
+        "model": "Membrane plasma separator",
+        "ecv_typical_ml": 160,
+        "ecv_max_ml": 200,
+        "plasma_removal_efficiency": Decimal("0.30"),
+        "default_inlet_ac_ratio": None,
+    },
+]
+
+DEMO_PRODUCTS = [
+    {
+        "name": "Human albumin 20 % 10 g/50 mL",
+        "kind": Product.Kind.ALBUMIN,
+        "concentration_percent": Decimal("20"),
+        "package_volume_ml": 50,
+        "is_default": True,
+    },
+    {
+        "name": "Human albumin 25 % 12.5 g/50 mL",
+        "kind": Product.Kind.ALBUMIN,
+        "concentration_percent": Decimal("25"),
+        "package_volume_ml": 50,
+    },
+    {
+        "name": "Fresh frozen plasma 100 mL unit",
+        "kind": Product.Kind.PLASMA,
+        "package_volume_ml": 100,
+        "is_default": True,
+    },
+    {
+        "name": "Sodium chloride 0.9 % 500 mL bag",
+        "kind": Product.Kind.SALINE,
+        "concentration_percent": Decimal("0.9"),
+        "package_volume_ml": 500,
+        "is_default": True,
+    },
+]
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    mrn: str
+    family_name: str
+    given_name: str
+    sex: str
+    date_of_birth: date
+    abo_group: str
+    rhd: str
+    notes: str
+    allergies: str = ""
+    # Values measured a week ago (weight, height) and yesterday morning (labs).
+    baseline: dict[str, object] = field(default_factory=dict)
+    labs: dict[str, object] = field(default_factory=dict)
+
+
+DEMO_PATIENTS = [
+    DemoPatient(
+        mrn="DEMO-0001",
+        family_name="王",
+        given_name="秀英",
+        sex=Patient.Sex.FEMALE,
+        date_of_birth=date(1968, 3, 14),
+        abo_group="A",
+        rhd="pos",
+        notes="Pemphigus vulgaris, severe mucocutaneous; on prednisone, rituximab planned after the course.",
+        baseline={"weight_kg": Decimal("58.0"), "height_cm": Decimal("158.0")},
+        labs={
+            "haematocrit": Decimal("0.380"),
+            "fibrinogen_g_per_l": Decimal("2.90"),
+            "platelets_10e9_per_l": 245,
+            "haemoglobin_g_per_l": 121,
+            "ionised_calcium_mmol_per_l": Decimal("1.15"),
+            "igg_g_per_l": Decimal("13.20"),
+            "marker_name": "anti-Dsg3",
+            "marker_value": "152 U/mL",
+        },
+    ),
+    DemoPatient(
+        mrn="DEMO-0002",
+        family_name="李",
+        given_name="建国",
+        sex=Patient.Sex.MALE,
+        date_of_birth=date(1979, 7, 2),
+        abo_group="B",
+        rhd="pos",
+        allergies="Carbamazepine (suspected cause of TEN)",
+        notes="Toxic epidermal necrolysis, 40 % body surface; central line in place.",
+        baseline={"weight_kg": Decimal("72.0"), "height_cm": Decimal("172.0")},
+        labs={
+            "haematocrit": Decimal("0.410"),
+            "fibrinogen_g_per_l": Decimal("3.40"),
+            "platelets_10e9_per_l": 188,
+            "haemoglobin_g_per_l": 138,
+            "ionised_calcium_mmol_per_l": Decimal("1.12"),
+            "igg_g_per_l": Decimal("9.80"),
+            "marker_name": "SCORTEN",
+            "marker_value": "3",
+        },
+    ),
+    DemoPatient(
+        mrn="DEMO-0003",
+        family_name="陈",
+        given_name="静",
+        sex=Patient.Sex.FEMALE,
+        date_of_birth=date(1985, 11, 23),
+        abo_group="O",
+        rhd="pos",
+        notes="Anti-MDA5 clinically amyopathic dermatomyositis with rapidly progressive interstitial lung disease.",
+        baseline={"weight_kg": Decimal("52.0"), "height_cm": Decimal("160.0")},
+        labs={
+            "haematocrit": Decimal("0.360"),
+            "fibrinogen_g_per_l": Decimal("2.40"),
+            "platelets_10e9_per_l": 210,
+            "haemoglobin_g_per_l": 112,
+            "ionised_calcium_mmol_per_l": Decimal("1.18"),
+            "igg_g_per_l": Decimal("11.50"),
+            "marker_name": "anti-MDA5",
+            "marker_value": "> 150 U/mL",
+        },
+    ),
+    DemoPatient(
+        mrn="DEMO-0004",
+        family_name="Carter",
+        given_name="Emily",
+        sex=Patient.Sex.FEMALE,
+        date_of_birth=date(1990, 5, 9),
+        abo_group="A",
+        rhd="neg",
+        notes="Immune TTP, first presentation.",
+        baseline={"weight_kg": Decimal("65.0"), "height_cm": Decimal("165.0")},
+        labs={
+            "haematocrit": Decimal("0.290"),
+            "fibrinogen_g_per_l": Decimal("3.10"),
+            "platelets_10e9_per_l": 18,
+            "haemoglobin_g_per_l": 92,
+            "marker_name": "ADAMTS13 activity",
+            "marker_value": "< 5 %",
+        },
+    ),
+    DemoPatient(
+        mrn="DEMO-0005",
+        family_name="Zhang",
+        given_name="Wei",
+        sex=Patient.Sex.MALE,
+        date_of_birth=date(1957, 1, 30),
+        abo_group="AB",
+        rhd="pos",
+        notes="Guillain-Barré syndrome, unable to walk unaided.",
+        baseline={"weight_kg": Decimal("80.0"), "height_cm": Decimal("178.0")},
+        labs={
+            "haematocrit": Decimal("0.440"),
+            "fibrinogen_g_per_l": Decimal("3.60"),
+            "platelets_10e9_per_l": 260,
+            "haemoglobin_g_per_l": 150,
+        },
+    ),
+    DemoPatient(
+        mrn="DEMO-0006",
+        family_name="刘",
+        given_name="小雨",
+        sex=Patient.Sex.FEMALE,
+        date_of_birth=date(2023, 2, 17),
+        abo_group="O",
+        rhd="pos",
+        notes="Child, 12 kg: the extracorporeal volume exceeds 15 % of blood volume; consider a red-cell prime.",
+        baseline={"weight_kg": Decimal("12.0"), "height_cm": Decimal("90.0")},
+        labs={"haematocrit": Decimal("0.340"), "haemoglobin_g_per_l": 110, "platelets_10e9_per_l": 320},
+    ),
+]
+
+
+def _at_local(day: date, hour: int, minute: int) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+@transaction.atomic
+def seed_demo(*, today: date | None = None) -> dict[str, int]:
+    """Create whatever demo rows are missing. Returns how many of each were created."""
+    today = today or timezone.localdate()
+    created = {"users": 0, "devices": 0, "products": 0, "patients": 0, "measurements": 0}
+    roles.setup_roles()
+
+    for username, first_name, last_name, role in DEMO_USERS:
+        user, was_created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first_name,
+                "last_name": last_name,
+                "is_staff": role == roles.ADMIN,
+                "is_superuser": role == roles.ADMIN,
+            },
+        )
+        if was_created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+            created["users"] += 1
+        user.groups.add(Group.objects.get(name=role))
+
+    for values in DEMO_DEVICES:
+        _, was_created = Device.objects.get_or_create(name=values["name"], defaults=values)
+        created["devices"] += was_created
+    for values in DEMO_PRODUCTS:
+        _, was_created = Product.objects.get_or_create(name=values["name"], defaults=values)
+        created["products"] += was_created
+
+    entered_by = User.objects.get(username="nurse")
+    for demo in DEMO_PATIENTS:
+        if Patient.objects.filter(mrn=demo.mrn).exists():
+            continue
+        patient = Patient.objects.create(
+            mrn=demo.mrn,
+            family_name=demo.family_name,
+            given_name=demo.given_name,
+            sex=demo.sex,
+            date_of_birth=demo.date_of_birth,
+            abo_group=demo.abo_group,
+            rhd=demo.rhd,
+            allergies=demo.allergies,
+            notes=demo.notes,
+            created_by=entered_by,
+            updated_by=entered_by,
+        )
+        created["patients"] += 1
+        for taken_on, values in ((today - timedelta(days=7), demo.baseline), (today - timedelta(days=1), demo.labs)):
+            Measurement.objects.create(
+                patient=patient,
+                taken_at=_at_local(taken_on, 7, 30),
+                entered_by=entered_by,
+                updated_by=entered_by,
+                **values,
+            )
+            created["measurements"] += 1
+    return created

@@ -1,0 +1,61 @@
+"""Staff roles as Django groups, and the permissions each one holds.
+
+The table is the single source of truth: `python manage.py setup_roles` makes
+the groups match it exactly, so a permission removed here is removed from the
+database too.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+PHYSICIAN = "physician"
+NURSE = "nurse"
+BLOOD_BANK = "bloodbank"
+REVIEWER = "reviewer"
+ADMIN = "admin"
+
+_CATALOGUE_VIEW = ["planner.view_indication", "planner.view_device", "planner.view_product"]
+_PATIENT_VIEW = ["planner.view_patient", "planner.view_measurement"]
+_PATIENT_EDIT = [
+    "planner.add_patient",
+    "planner.change_patient",
+    "planner.add_measurement",
+    "planner.change_measurement",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    # Orders and signs courses; records patients and their labs.
+    PHYSICIAN: _CATALOGUE_VIEW + _PATIENT_VIEW + _PATIENT_EDIT,
+    # Runs and records sessions; records weights and the day's labs.
+    NURSE: _CATALOGUE_VIEW + _PATIENT_VIEW + _PATIENT_EDIT,
+    # Prepares and issues fluids: reads patients (ABO, allergies) and labs.
+    BLOOD_BANK: _CATALOGUE_VIEW + _PATIENT_VIEW,
+    # Reviews session logs; reads everything else.
+    REVIEWER: _CATALOGUE_VIEW + _PATIENT_VIEW,
+    # Keeps the catalogue and the staff list.
+    ADMIN: _CATALOGUE_VIEW
+    + _PATIENT_VIEW
+    + _PATIENT_EDIT
+    + [
+        f"planner.{action}_{model}"
+        for model in ("indication", "device", "product")
+        for action in ("add", "change", "delete")
+    ]
+    + [f"auth.{action}_{model}" for model in ("user", "group") for action in ("view", "add", "change")],
+}
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+@transaction.atomic
+def setup_roles() -> dict[str, int]:
+    """Create the groups and give each exactly its permissions. Returns permission counts."""
+    counts = {}
+    for role, dotted_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([_permission(name) for name in dotted_names])
+        counts[role] = len(dotted_names)
+    return counts

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from planner import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("patients/", views.patient_list, name="patient-list"),
+    path("patients/new/", views.patient_create, name="patient-create"),
+    path("patients/<int:pk>/", views.patient_detail, name="patient-detail"),
+    path("patients/<int:pk>/edit/", views.patient_update, name="patient-update"),
+    path("patients/<int:pk>/measurements/new/", views.measurement_create, name="measurement-create"),
+    path("measurements/<int:pk>/edit/", views.measurement_update, name="measurement-update"),
+    path("indications/", views.indication_list, name="indication-list"),
+    path("indications/<int:pk>/", views.indication_detail, name="indication-detail"),
+    path("devices/", views.device_list, name="device-list"),
+    path("products/", views.product_list, name="product-list"),
+    path("healthz", views.health, name="health"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,61 @@
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+
+from planner import limits
+
+
+@deconstructible
+class InRange:
+    """Reject a value outside a plausible range, naming the range and its unit."""
+
+    def __init__(self, low: Decimal, high: Decimal, unit: str = "") -> None:
+        self.low = low
+        self.high = high
+        self.unit = unit
+
+    def __call__(self, value: Decimal | int) -> None:
+        if not self.low <= value <= self.high:
+            raise ValidationError(
+                _("Enter a value between %(low)s and %(high)s %(unit)s."),
+                code="out_of_range",
+                params=self.params(),
+            )
+
+    def params(self) -> dict[str, object]:
+        return {"low": self.low, "high": self.high, "unit": self.unit}
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, InRange)
+            and type(self) is type(other)
+            and (self.low, self.high, self.unit) == (other.low, other.high, other.unit)
+        )
+
+
+def in_range(plausible: limits.Range, unit: str = "") -> InRange:
+    return InRange(plausible.low, plausible.high, unit)
+
+
+class HaematocritFraction(InRange):
+    """Haematocrit is a fraction (0.40); catch the percentage typed by habit (40)."""
+
+    def __init__(self) -> None:
+        super().__init__(limits.HAEMATOCRIT.low, limits.HAEMATOCRIT.high)
+
+    def __call__(self, value: Decimal) -> None:
+        suggestion = limits.haematocrit_as_fraction(value)
+        if suggestion is not None:
+            raise ValidationError(
+                _("Haematocrit is a fraction: did you mean %(suggestion)s?"),
+                code="percentage_not_fraction",
+                params={"suggestion": suggestion},
+            )
+        if value not in limits.HAEMATOCRIT:
+            raise ValidationError(
+                _("Haematocrit must be a fraction between %(low)s and %(high)s."),
+                code="out_of_range",
+                params=self.params(),
+            )

@@ -1,0 +1,66 @@
+"""Plain factories with fixed, realistic values. Tests pass what matters to them."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from planner.models import Indication, Measurement, Patient
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_user(*, username: str, role: str | None = None) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD)
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_patient(
+    *,
+    by: User,
+    mrn: str = "MRN-1001",
+    family_name: str = "Smith",
+    given_name: str = "Anna",
+    sex: str = Patient.Sex.FEMALE,
+    date_of_birth: date = date(1970, 4, 1),
+) -> Patient:
+    return Patient.objects.create(
+        mrn=mrn,
+        family_name=family_name,
+        given_name=given_name,
+        sex=sex,
+        date_of_birth=date_of_birth,
+        created_by=by,
+        updated_by=by,
+    )
+
+
+def make_measurement(*, patient: Patient, by: User, taken_at: datetime | None = None, **values: object) -> Measurement:
+    if not values:
+        values = {"weight_kg": Decimal("70.0"), "height_cm": Decimal("175.0"), "haematocrit": Decimal("0.400")}
+    return Measurement.objects.create(
+        patient=patient,
+        taken_at=taken_at or timezone.now(),
+        entered_by=by,
+        updated_by=by,
+        **values,
+    )
+
+
+def make_indication(
+    *, disease: str = "Pemphigus vulgaris", indication: str = "severe", category: str = "III"
+) -> Indication:
+    return Indication.objects.create(
+        disease=disease,
+        indication=indication,
+        category=category,
+        grade="2B",
+        default_replacement="albumin",
+        tpv_min=Decimal("1.0"),
+        tpv_max=Decimal("1.5"),
+        default_frequency="daily_or_alternate",
+        default_sessions=5,
+    )

@@ -1,0 +1,80 @@
+"""List and detail pages run a fixed number of queries, however many rows they show."""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from planner.catalogue import load_indications
+from planner.models import Patient
+from tests.conftest import logged_in
+from tests.factories import make_measurement, make_patient
+
+# Session, user, permissions, groups for the menu, then the page's own queries.
+MAX_QUERIES = 10
+
+
+def _queries_for(client: object, url: str, data: dict | None = None, method: str = "get") -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(url, data or {})
+    assert response.status_code == 200
+    return len(captured)
+
+
+def _add_patients(count: int, *, by: User, start: int = 0) -> list[Patient]:
+    patients = []
+    for number in range(start, start + count):
+        patient = make_patient(by=by, mrn=f"Q{number:05}", family_name=f"Family{number}")
+        make_measurement(patient=patient, by=by)
+        patients.append(patient)
+    return patients
+
+
+def test_the_patient_list_does_not_grow_with_rows(physician: User, django_assert_max_num_queries: Callable) -> None:
+    client = logged_in(physician)
+    _add_patients(3, by=physician)
+    few = _queries_for(client, reverse("patient-list"))
+    _add_patients(40, by=physician, start=3)
+    with django_assert_max_num_queries(MAX_QUERIES):
+        many = _queries_for(client, reverse("patient-list"))
+    assert many == few
+
+
+def test_a_search_does_not_grow_with_matches(physician: User, django_assert_max_num_queries: Callable) -> None:
+    client = logged_in(physician)
+    _add_patients(60, by=physician)
+    with django_assert_max_num_queries(MAX_QUERIES):
+        _queries_for(client, reverse("patient-list"), {"q": "Family"}, method="post")
+
+
+def test_the_patient_page_does_not_grow_with_measurements(
+    physician: User, django_assert_max_num_queries: Callable
+) -> None:
+    client = logged_in(physician)
+    patient = make_patient(by=physician)
+    make_measurement(patient=patient, by=physician)
+    few = _queries_for(client, reverse("patient-detail", args=[patient.pk]))
+    for days in range(1, 30):
+        make_measurement(
+            patient=patient,
+            by=physician,
+            taken_at=timezone.now() - timedelta(days=days),
+            marker_name="IgG index",
+            marker_value=str(days),
+        )
+    with django_assert_max_num_queries(MAX_QUERIES):
+        many = _queries_for(client, reverse("patient-detail", args=[patient.pk]))
+    assert many == few
+
+
+@pytest.mark.parametrize("url_name", ["indication-list", "device-list", "product-list"])
+def test_catalogue_pages_are_bounded(nurse: User, url_name: str, django_assert_max_num_queries: Callable) -> None:
+    load_indications()
+    client = logged_in(nurse)
+    with django_assert_max_num_queries(MAX_QUERIES):
+        _queries_for(client, reverse(url_name))

@@ -1,0 +1,71 @@
+"""Settings come from the environment through strict parsers."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from planner.settings import env_bool, env_int, env_list
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _import_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import planner.settings as s; print(s.DEBUG, s.DATABASES['default']['ENGINE'])"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("true", True), ("Yes", True), ("on", True), ("0", False), ("off", False)]
+)
+def test_env_bool_reads_the_usual_spellings(monkeypatch: pytest.MonkeyPatch, raw: str, expected: bool) -> None:
+    monkeypatch.setenv("SOME_FLAG", raw)
+    assert env_bool("SOME_FLAG", not expected) is expected
+
+
+def test_env_bool_refuses_a_typo_instead_of_guessing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOME_FLAG", "ture")
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG='ture' is not a boolean"):
+        env_bool("SOME_FLAG", False)
+
+
+def test_env_int_refuses_text_and_values_below_the_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOME_NUMBER", "ten")
+    with pytest.raises(ImproperlyConfigured, match="not a whole number"):
+        env_int("SOME_NUMBER", 1)
+    monkeypatch.setenv("SOME_NUMBER", "-1")
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        env_int("SOME_NUMBER", 1, minimum=0)
+
+
+def test_env_list_splits_on_commas_and_drops_blanks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOME_HOSTS", " planner.example.org, ,127.0.0.1 ")
+    assert env_list("SOME_HOSTS", []) == ["planner.example.org", "127.0.0.1"]
+
+
+def test_secret_key_is_required_when_debug_is_off() -> None:
+    result = _import_settings()
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_debug_runs_without_a_secret_key_on_sqlite_by_default() -> None:
+    result = _import_settings(DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "django.db.backends.sqlite3"]
+
+
+def test_database_url_selects_postgresql() -> None:
+    result = _import_settings(SECRET_KEY="x", DATABASE_URL="postgres://postgres@127.0.0.1:5432/planner")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "django.db.backends.postgresql"]

@@ -40,3 +40,16 @@ def haematocrit_as_fraction(value: Decimal) -> Decimal | None:
     fraction = value / Decimal(100)
     two_places = fraction.quantize(Decimal("0.01"))
     return two_places if two_places == fraction else fraction.quantize(Decimal("0.001"))
+
+
+class InputError(ValueError):
+    """A value the calculations cannot use, with the input it belongs to.
+
+    A ValueError, so callers that only know "bad input" can catch that; forms,
+    the API and the command line use `field` to put the message in the right place.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message

@@ -37,6 +37,14 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(MAKE) migrations-check
 
+## bench: timings on a scratch SQLite database (never your own)
+BENCH_DB := $(CURDIR)/.bench.sqlite3
+bench: $(VENV)/.installed-dev
+	rm -f $(BENCH_DB)
+	$(DEV) DATABASE_URL=sqlite:///$(BENCH_DB) $(BIN)/python manage.py migrate -v0
+	$(DEV) DATABASE_URL=sqlite:///$(BENCH_DB) $(BIN)/python manage.py bench
+	rm -f $(BENCH_DB)
+
 migrations-check: $(VENV)/.installed
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 

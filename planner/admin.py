@@ -1,9 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from planner.models import Device, Indication, Measurement, Patient, Product
+from planner.models import ApiToken, Device, Indication, Measurement, Patient, Product
 
 admin.site.site_header = _("Apheresis Planner administration")
 admin.site.site_title = _("Apheresis Planner")
@@ -96,3 +98,40 @@ class MeasurementAdmin(NoDeleteMixin, admin.ModelAdmin):
             obj.entered_by = request.user
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Admins issue a token for a user and revoke it; the key is shown once, when issued."""
+
+    list_display = ["name", "user", "key_prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user", "created_by"]
+    fields = ["user", "name"]
+    readonly_fields = ["key_prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        return self.fields if obj is None else [*self.fields, *self.readonly_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        return self.readonly_fields if obj is None else [*self.fields, *self.readonly_fields]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # revoked, not deleted: the list says which keys ever existed
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: ModelForm, change: bool) -> None:
+        if change:
+            return
+        token, key = ApiToken.issue(user=obj.user, name=obj.name, issued_by=request.user)
+        obj.pk = token.pk
+        messages.warning(
+            request,
+            _("API key for %(name)s: %(key)s — copy it now; it is stored only as a hash and will not be shown again.")
+            % {"name": token.name, "key": key},
+        )
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        messages.success(request, _("%(count)d token(s) revoked.") % {"count": count})

@@ -41,6 +41,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         for model in ("indication", "device", "product")
         for action in ("add", "change", "delete")
     ]
+    # Issue and revoke API keys for other hospital systems.
+    + ["planner.view_apitoken", "planner.add_apitoken", "planner.change_apitoken"]
     + [f"auth.{action}_{model}" for model in ("user", "group") for action in ("view", "add", "change")],
 }
 

@@ -43,6 +43,19 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name}={value:g} must be between {minimum:g} and {maximum:g}.")
+    return value
+
+
 def env_str(name: str, default: str) -> str:
     return os.environ.get(name, default).strip()
 
@@ -77,6 +90,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +104,7 @@ MIDDLEWARE = [
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -170,6 +185,14 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 UNIT_NAME = env_str("UNIT_NAME", "Transfusion Service — Apheresis Unit")
 
 PATIENTS_PER_PAGE = env_int("PATIENTS_PER_PAGE", 25, minimum=1)
+
+# The unit's calculation policy (planner.exchange.Policy); defaults from the clinical reference.
+CALCIUM_GLUCONATE_ML_PER_L = env_float("CALCIUM_GLUCONATE_ML_PER_L", 10, minimum=0, maximum=30)
+FIBRINOGEN_TRIGGER_G_PER_L = env_float("FIBRINOGEN_TRIGGER_G_PER_L", 1.0, minimum=0.5, maximum=2.0)
+ECV_WARNING_PERCENT = env_float("ECV_WARNING_PERCENT", 15, minimum=5, maximum=30)
+SALINE_WARNING_FRACTION = env_float("SALINE_WARNING_FRACTION", 0.20, minimum=0, maximum=0.25)
+TARGET_ALBUMIN_PERCENT = env_float("TARGET_ALBUMIN_PERCENT", 5, minimum=4, maximum=5)
+DEFAULT_INLET_FLOW_ML_PER_MIN = env_float("DEFAULT_INLET_FLOW_ML_PER_MIN", 60, minimum=5, maximum=300)
 
 LOGGING = {
     "version": 1,

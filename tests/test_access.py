@@ -40,6 +40,9 @@ RULES: dict[str, Rule] = {
     "indication-detail": Rule(VIEWERS),
     "device-list": Rule(VIEWERS),
     "product-list": Rule(VIEWERS),
+    "calculator": Rule(VIEWERS),
+    # A JSON API: GET is not allowed (405); anonymous POSTs get 401 JSON (tests/test_exchange_doors.py).
+    "api-exchange-plan": Rule(ANY_LOGGED_IN, status=405, public=True),
     "health": Rule(ANY_LOGGED_IN, public=True),
     "login": Rule(ANY_LOGGED_IN, public=True),
     "logout": Rule(ANY_LOGGED_IN, status=405),  # logging out is a POST

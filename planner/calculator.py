@@ -1,0 +1,376 @@
+"""The Django side of the exchange calculation: one form for every door.
+
+The web calculator, the JSON API and `manage.py exchange_plan` all validate their
+input with `ExchangeForm`, so a value is accepted or refused with the same message
+whichever way it came in. The form turns the catalogue's device and products into
+the pure calculation's inputs and calls `planner.exchange.plan_exchange`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from planner.blood_volume import Build, Method, Sex
+from planner.exchange import ExchangePlan, ExchangeRequest, Policy, plan_exchange
+from planner.limits import InputError
+from planner.models import Device, Patient, Product
+from planner.procedure import DeviceSettings
+from planner.replacement import FluidPlan, Products
+
+METHOD_CHOICES = [
+    (Method.NADLER.value, _("Nadler (adults)")),
+    (Method.GILCHER.value, _("Gilcher rule of five (needs build)")),
+    (Method.LEMMENS.value, _("Lemmens (obesity)")),
+    (Method.WEIGHT.value, _("70/65 mL/kg")),
+    (Method.PAEDIATRIC.value, _("Paediatric mL/kg table (needs age)")),
+    (Method.MANUAL.value, _("Typed in from the device")),
+]
+BUILD_CHOICES = [
+    ("", _("Not given")),
+    (Build.MUSCULAR.value, _("Muscular")),
+    (Build.NORMAL.value, _("Normal")),
+    (Build.THIN.value, _("Thin")),
+    (Build.OBESE.value, _("Obese")),
+]
+
+# Calculation inputs whose errors belong to another form field.
+_ERROR_FIELDS = {
+    "albumin_vial_ml": "albumin_product",
+    "target_albumin_percent": "albumin_product",
+    "plasma_unit_ml": "plasma_product",
+    "saline_bag_ml": "saline_product",
+    "plasma_fraction": "albumin_fraction",
+}
+
+
+def policy_from_settings() -> Policy:
+    return Policy(
+        calcium_ml_per_litre=settings.CALCIUM_GLUCONATE_ML_PER_L,
+        fibrinogen_trigger_g_per_l=settings.FIBRINOGEN_TRIGGER_G_PER_L,
+        ecv_warning_percent=settings.ECV_WARNING_PERCENT,
+        saline_warning_fraction=settings.SALINE_WARNING_FRACTION,
+    )
+
+
+def _number(label: str, *, required: bool = False, initial: float | None = None, **kwargs: object) -> forms.FloatField:
+    return forms.FloatField(label=label, required=required, initial=initial, **kwargs)
+
+
+class ExchangeForm(forms.Form):
+    sex = forms.ChoiceField(label=_("Sex"), choices=Patient.Sex.choices)
+    weight_kg = _number(_("Weight (kg)"), required=True)
+    height_cm = _number(_("Height (cm)"), required=True)
+    haematocrit = _number(_("Haematocrit (fraction)"), required=True, help_text=_("0.40 for 40 %."))
+    age_years = _number(_("Age (years)"))
+    method = forms.ChoiceField(label=_("Blood-volume method"), choices=METHOD_CHOICES, initial=Method.NADLER.value)
+    build = forms.ChoiceField(label=_("Build (Gilcher)"), choices=BUILD_CHOICES, required=False)
+    tbv_ml = _number(_("Blood volume from the device (mL)"))
+    tbv_reason = forms.CharField(label=_("Why typed in"), max_length=200, required=False)
+    plasma_volumes = _number(_("Plasma volumes to exchange"), required=True, initial=1.0)
+    albumin_fraction = _number(_("Albumin share (0–1)"), required=True, initial=1.0)
+    plasma_fraction = _number(_("Plasma share (0–1), given last"), required=True, initial=0.0)
+    saline_fraction = _number(_("Saline share (0–1), given first"), required=True, initial=0.0)
+    fluid_balance = _number(_("Fluid balance (1.0 = 100 %)"), required=True, initial=1.0)
+    device = forms.ModelChoiceField(
+        label=_("Device"), queryset=Device.objects.filter(is_active=True), to_field_name="name", required=False
+    )
+    inlet_ac_ratio = _number(_("Inlet:AC ratio (blank: the device's default)"))
+    inlet_flow_ml_per_min = _number(_("Inlet flow (mL/min)"), required=True)
+    albumin_product = forms.ModelChoiceField(
+        label=_("Albumin product"),
+        queryset=Product.objects.filter(kind=Product.Kind.ALBUMIN, is_active=True),
+        to_field_name="name",
+        required=False,
+    )
+    plasma_product = forms.ModelChoiceField(
+        label=_("Plasma product"),
+        queryset=Product.objects.filter(kind=Product.Kind.PLASMA, is_active=True),
+        to_field_name="name",
+        required=False,
+    )
+    saline_product = forms.ModelChoiceField(
+        label=_("Saline product"),
+        queryset=Product.objects.filter(kind=Product.Kind.SALINE, is_active=True),
+        to_field_name="name",
+        required=False,
+    )
+    fibrinogen_g_per_l = _number(_("Fibrinogen before the session (g/L)"))
+    sessions = forms.IntegerField(label=_("Sessions to project"), required=False)
+    interval_hours = _number(_("Hours between sessions"), required=True, initial=48)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["inlet_flow_ml_per_min"].initial = settings.DEFAULT_INLET_FLOW_ML_PER_MIN
+        self.fields["device"].empty_label = _("First centrifugal device in service")
+        for kind in ("albumin", "plasma", "saline"):
+            self.fields[f"{kind}_product"].empty_label = _("The default")
+        self.plan: ExchangePlan | None = None
+
+    def full_clean(self) -> None:
+        # Unbound or not: a missing optional value falls back to its initial, as on the page.
+        if self.is_bound:
+            self.data = self.data.copy()
+            for name, field in self.fields.items():
+                if self.data.get(name) in (None, "") and field.initial is not None:
+                    self.data[name] = field.initial
+        super().full_clean()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            request = self._exchange_request(cleaned)
+            self.plan = plan_exchange(request, policy_from_settings())
+        except InputError as error:
+            field = _ERROR_FIELDS.get(error.field, error.field)
+            self.add_error(field if field in self.fields else None, error.message)
+        return cleaned
+
+    def _default(self, cleaned: dict, name: str, kind: str, needed: bool) -> Product | None:
+        chosen = cleaned.get(name) or Product.objects.default_for(kind)
+        if chosen is None and needed:
+            raise InputError(
+                name,
+                str(_("No %(kind)s product is set up: an administrator adds one under Administration → Products."))
+                % {"kind": kind},
+            )
+        return chosen
+
+    def _exchange_request(self, cleaned: dict) -> ExchangeRequest:
+        fluids = FluidPlan(
+            albumin_fraction=cleaned["albumin_fraction"],
+            plasma_fraction=cleaned["plasma_fraction"],
+            saline_fraction=cleaned["saline_fraction"],
+            fluid_balance=cleaned["fluid_balance"],
+        )
+        albumin = self._default(cleaned, "albumin_product", Product.Kind.ALBUMIN, fluids.albumin_fraction > 0)
+        plasma = self._default(cleaned, "plasma_product", Product.Kind.PLASMA, fluids.plasma_fraction > 0)
+        saline = self._default(
+            cleaned, "saline_product", Product.Kind.SALINE, fluids.saline_fraction > 0 or fluids.albumin_fraction > 0
+        )
+        reference = Products()
+        products = Products(
+            albumin_percent=float(albumin.concentration_percent) if albumin else reference.albumin_percent,
+            albumin_vial_ml=albumin.package_volume_ml if albumin else reference.albumin_vial_ml,
+            plasma_unit_ml=plasma.package_volume_ml if plasma else reference.plasma_unit_ml,
+            saline_bag_ml=saline.package_volume_ml if saline else reference.saline_bag_ml,
+            target_albumin_percent=settings.TARGET_ALBUMIN_PERCENT,
+        )
+        # Default: the first centrifugal device in service ("centrifugal" sorts before "membrane").
+        device = cleaned.get("device") or Device.objects.filter(is_active=True).order_by("kind", "name").first()
+        if device is None:
+            raise InputError(
+                "device", str(_("No device is set up: an administrator adds one under Administration → Devices."))
+            )
+        ratio = cleaned.get("inlet_ac_ratio") or device.default_inlet_ac_ratio
+        build = cleaned.get("build")
+        return ExchangeRequest(
+            sex=Sex(cleaned["sex"]),
+            weight_kg=cleaned["weight_kg"],
+            height_cm=cleaned["height_cm"],
+            haematocrit=cleaned["haematocrit"],
+            plasma_volumes=cleaned["plasma_volumes"],
+            method=Method(cleaned["method"]),
+            build=Build(build) if build else None,
+            age_years=cleaned.get("age_years"),
+            tbv_ml=cleaned.get("tbv_ml"),
+            tbv_reason=cleaned.get("tbv_reason") or "",
+            fluids=fluids,
+            products=products,
+            device=DeviceSettings(
+                name=device.name,
+                ecv_typical_ml=device.ecv_typical_ml,
+                ecv_max_ml=device.ecv_max_ml,
+                plasma_removal_efficiency=float(device.plasma_removal_efficiency),
+                inlet_ac_ratio=float(ratio) if ratio is not None else None,
+                inlet_flow_ml_per_min=cleaned["inlet_flow_ml_per_min"],
+            ),
+            fibrinogen_g_per_l=cleaned.get("fibrinogen_g_per_l"),
+            sessions=cleaned.get("sessions"),
+            interval_hours=cleaned["interval_hours"],
+        )
+
+    def labelled_errors(self) -> list[tuple[str, str]]:
+        """(label, message) pairs for showing every error in one place, beside the results."""
+        return [
+            (str(self.fields[field].label) if field in self.fields else "", str(message))
+            for field, messages in self.errors.items()
+            for message in messages
+        ]
+
+    def error_dict(self) -> dict[str, list[str]]:
+        """Errors as {field: [messages]}, "__all__" for the rest: what the API and CLI report."""
+        return {field: [str(message) for message in messages] for field, messages in self.errors.items()}
+
+
+@dataclass(frozen=True)
+class Prefilled:
+    """A value the calculator took from the patient's record, and when it was measured."""
+
+    label: str
+    value: str
+    taken_at: datetime | None
+
+
+def initial_from_patient(patient: Patient) -> tuple[dict[str, object], list[Prefilled]]:
+    """Calculator inputs from a patient's latest measurements, with what was used and its date."""
+    latest = patient.latest_measurements()
+    initial: dict[str, object] = {"sex": patient.sex, "age_years": patient.age_years}
+    used = [
+        Prefilled(str(_("Sex")), patient.get_sex_display(), None),
+        Prefilled(str(_("Age")), str(patient.age_years), None),
+    ]
+    for field, label, unit in (
+        ("weight_kg", _("Weight"), "kg"),
+        ("height_cm", _("Height"), "cm"),
+        ("haematocrit", _("Haematocrit"), ""),
+        ("fibrinogen_g_per_l", _("Fibrinogen"), "g/L"),
+    ):
+        measured = latest[field]
+        if measured is not None:
+            value = Decimal(measured.value).normalize()
+            initial[field] = f"{value:f}"
+            used.append(Prefilled(str(label), f"{value:f} {unit}".strip(), timezone.localtime(measured.taken_at)))
+    return initial, used
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    label: str
+    value: str
+    formula: str
+    source: str = ""
+
+
+def _ml(value: int) -> str:
+    # 4824 -> "4 824 mL": grouped with a narrow no-break space, as in clinical print.
+    return f"{value:,}".replace(",", "\u202f") + "\u00a0mL"
+
+
+def result_rows(plan: ExchangePlan) -> list[ResultRow]:
+    """Every number of a plan with the formula, filled in with this patient's values, and its source."""
+    shown = plan.as_dict()
+    request, fluids, device = plan.request, shown["replacement"], plan.request.device
+    ratio = device.inlet_ac_ratio
+    rows = [
+        ResultRow(
+            _("Total blood volume"),
+            _ml(shown["total_blood_volume_ml"]),
+            plan.blood_volume.formula,
+            plan.blood_volume.source,
+        ),
+        ResultRow(
+            _("Plasma volume"),
+            _ml(shown["plasma_volume_ml"]),
+            f"TBV × (1 − Hct) = {shown['total_blood_volume_ml']} × (1 − {request.haematocrit:g})",
+        ),
+        ResultRow(
+            _("Exchange volume"),
+            _ml(shown["exchange_volume_ml"]),
+            f"TPV × {request.plasma_volumes:g} " + str(_("plasma volumes")),
+        ),
+        ResultRow(
+            _("Expected removal"),
+            f"{shown['removal_fraction'] * 100:.1f}\u00a0%",
+            f"1 − e^(−{request.plasma_volumes:g})",
+            _("one-compartment model, isovolaemic exchange"),
+        ),
+    ]
+    if fluids["saline_ml"]:
+        rows.append(
+            ResultRow(
+                _("Saline 0.9 %, given first"),
+                _ml(fluids["saline_ml"]),
+                f"{request.fluids.saline_fraction:g} × {_ml(fluids['total_ml'])}",
+            )
+        )
+    if fluids["albumin_ml"]:
+        products = request.products
+        rows += [
+            ResultRow(
+                _("Albumin %(percent)s %%") % {"percent": f"{products.target_albumin_percent:g}"},
+                _ml(fluids["albumin_ml"]),
+                f"{request.fluids.albumin_fraction:.3g} × {_ml(fluids['total_ml'])}",
+            ),
+            ResultRow(
+                _("Albumin"),
+                f"{fluids['albumin_g']:g}\u00a0g",
+                f"{_ml(fluids['albumin_ml'])} × {products.target_albumin_percent:g} %",
+            ),
+            ResultRow(
+                _("Albumin vials"),
+                str(fluids["albumin_vials"]),
+                f"⌈{fluids['albumin_g']:g} g ÷ {products.albumin_grams_per_vial:g} g⌉ "
+                f"({products.albumin_percent:g} % {products.albumin_vial_ml:g} mL)",
+            ),
+            ResultRow(
+                _("Saline to dilute the albumin"),
+                _ml(fluids["albumin_diluent_ml"]),
+                f"{fluids['albumin_vials']} × {products.albumin_vial_ml:g} mL × "
+                f"({products.albumin_percent:g} ÷ {products.target_albumin_percent:g} − 1)",
+                _("0.9 % saline, never sterile water (haemolysis, CDC MMWR 1999)"),
+            ),
+        ]
+    if fluids["plasma_ml"]:
+        rows += [
+            ResultRow(
+                _("Plasma, given last"),
+                _ml(fluids["plasma_ml"]),
+                f"{request.fluids.plasma_fraction:.3g} × {_ml(fluids['total_ml'])}",
+            ),
+            ResultRow(
+                _("Plasma units"),
+                str(fluids["plasma_units"]),
+                f"⌈{fluids['plasma_ml']} mL ÷ {request.products.plasma_unit_ml:g} mL⌉",
+            ),
+        ]
+    if fluids["saline_bags"]:
+        rows.append(
+            ResultRow(
+                _("Saline bags"),
+                str(fluids["saline_bags"]),
+                f"⌈({fluids['saline_ml']} + {fluids['albumin_diluent_ml']}) mL ÷ "
+                f"{request.products.saline_bag_ml:g} mL⌉",
+            )
+        )
+    rows += [
+        ResultRow(
+            _("Whole blood processed"),
+            _ml(shown["whole_blood_processed_ml"]),
+            f"{shown['exchange_volume_ml']} ÷ ((1 − {request.haematocrit:g}) × {device.plasma_removal_efficiency:g})",
+            _("device plasma removal efficiency"),
+        ),
+        ResultRow(
+            _("Inlet volume"),
+            _ml(shown["inlet_volume_ml"]),
+            f"WB × {ratio:g} ÷ ({ratio:g} − 1)" if ratio else str(_("heparin: inlet = whole blood")),
+        ),
+    ]
+    if shown["anticoagulant_ml"] is not None:
+        rows.append(ResultRow(_("ACD-A"), _ml(shown["anticoagulant_ml"]), f"inlet ÷ {ratio:g}"))
+    rows += [
+        ResultRow(
+            _("Estimated duration"),
+            f"{shown['duration_min']}\u00a0min",
+            f"{shown['inlet_volume_ml']} mL ÷ {device.inlet_flow_ml_per_min:g} mL/min",
+        ),
+        ResultRow(
+            _("Calcium gluconate 10 %"),
+            f"{shown['calcium_gluconate_ml']:g}\u00a0mL",
+            f"{settings.CALCIUM_GLUCONATE_ML_PER_L:g} mL/L × {fluids['total_ml'] / 1000:.2f} L " + str(_("returned")),
+            _("Weinstein, J Clin Apher 1996"),
+        ),
+        ResultRow(
+            _("Extracorporeal volume"),
+            f"{shown['extracorporeal_percent']:g}\u00a0%",
+            f"{device.ecv_typical_ml:g} mL ÷ TBV ({shown['extracorporeal_max_percent']:g} % "
+            f"{_('at')} {device.ecv_max_ml:g} mL)",
+        ),
+    ]
+    return rows

@@ -1,0 +1,104 @@
+"""`python manage.py exchange_plan`: the exchange calculation from the command line."""
+
+import json
+from argparse import ArgumentParser
+
+from django.core.management.base import BaseCommand, CommandError
+
+from planner.calculator import ExchangeForm
+
+# Every option is a field of ExchangeForm, which checks it as the web page and the API do.
+OPTIONS = (
+    "sex",
+    "weight_kg",
+    "height_cm",
+    "haematocrit",
+    "plasma_volumes",
+    "method",
+    "build",
+    "age_years",
+    "tbv_ml",
+    "tbv_reason",
+    "albumin_fraction",
+    "plasma_fraction",
+    "saline_fraction",
+    "fluid_balance",
+    "device",
+    "inlet_ac_ratio",
+    "inlet_flow_ml_per_min",
+    "albumin_product",
+    "plasma_product",
+    "saline_product",
+    "fibrinogen_g_per_l",
+    "sessions",
+    "interval_hours",
+)
+REQUIRED = {"sex", "weight_kg", "height_cm", "haematocrit"}
+
+
+class Command(BaseCommand):
+    help = (
+        "Calculate a plasma exchange: blood and plasma volume, exchange, replacement fluids, device numbers and "
+        "warnings. Products and device default to the catalogue's defaults."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        for name in OPTIONS:
+            flag = "--" + name.replace("_", "-")
+            parser.add_argument(
+                flag, dest=name, required=name in REQUIRED, help=str(ExchangeForm.base_fields[name].label)
+            )
+        parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+    def handle(self, *args: object, **options: object) -> None:
+        data = {name: options[name] for name in OPTIONS if options.get(name) is not None}
+        form = ExchangeForm(data)
+        if not form.is_valid():
+            lines = [
+                f"--{field.replace('_', '-')}: {msg}" if field != "__all__" else msg
+                for field, messages in form.error_dict().items()
+                for msg in messages
+            ]
+            raise CommandError("\n".join(lines))
+        result = form.plan.as_dict()
+        if options["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(_as_text(result))
+
+
+def _as_text(result: dict) -> str:
+    fluids = result["replacement"]
+    lines = [
+        f"Blood volume ({result['formula']}): {result['total_blood_volume_ml']} mL",
+        f"Plasma volume: {result['plasma_volume_ml']} mL",
+        f"Exchange: {result['plasma_volumes']:g} plasma volumes = {result['exchange_volume_ml']} mL, "
+        f"removes about {result['removal_fraction']:.1%}",
+        f"Replacement ({' then '.join(fluids['infusion_order'])}): {fluids['total_ml']} mL",
+    ]
+    if fluids["saline_ml"]:
+        lines.append(f"  saline 0.9 %: {fluids['saline_ml']} mL")
+    if fluids["albumin_ml"]:
+        lines.append(
+            f"  albumin 5 %: {fluids['albumin_ml']} mL = {fluids['albumin_g']:g} g -> {fluids['albumin_vials']} vials"
+            f" + {fluids['albumin_diluent_ml']} mL saline to dilute"
+        )
+    if fluids["plasma_ml"]:
+        lines.append(f"  plasma (last): {fluids['plasma_ml']} mL -> {fluids['plasma_units']} units")
+    if fluids["saline_bags"]:
+        lines.append(f"  saline bags: {fluids['saline_bags']}")
+    anticoagulant = "heparin" if result["anticoagulant_ml"] is None else f"ACD-A {result['anticoagulant_ml']} mL"
+    lines += [
+        f"Device {result['device']}: whole blood {result['whole_blood_processed_ml']} mL, inlet "
+        f"{result['inlet_volume_ml']} mL, {anticoagulant}, about {result['duration_min']} min",
+        f"Calcium gluconate 10 %: {result['calcium_gluconate_ml']:g} mL",
+        f"Extracorporeal volume: {result['extracorporeal_percent']:g} % of blood volume "
+        f"({result['extracorporeal_max_percent']:g} % at maximum)",
+    ]
+    if "course" in result:
+        lines.append(
+            f"Course of {len(result['course']['sessions'])}: total-body IgG left "
+            f"{result['course']['total_body_remaining']:.1%}"
+        )
+    lines += [f"WARNING {w['code']}: {w['message']}" for w in result["warnings"]] or ["No warnings."]
+    return "\n".join(lines)

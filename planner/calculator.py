@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from planner.blood_volume import Build, Method, Sex
+from planner.blood_volume import Build, Method, PaediatricTable, Sex
 from planner.exchange import ExchangePlan, ExchangeRequest, Policy, plan_exchange
 from planner.limits import InputError
 from planner.models import Device, Patient, Product
@@ -54,6 +54,7 @@ def policy_from_settings() -> Policy:
         fibrinogen_trigger_g_per_l=settings.FIBRINOGEN_TRIGGER_G_PER_L,
         ecv_warning_percent=settings.ECV_WARNING_PERCENT,
         saline_warning_fraction=settings.SALINE_WARNING_FRACTION,
+        paediatric=PaediatricTable(*settings.PAEDIATRIC_ML_PER_KG),
     )
 
 
@@ -344,7 +345,8 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
             _("Whole blood processed"),
             _ml(shown["whole_blood_processed_ml"]),
             f"{shown['exchange_volume_ml']} ÷ ((1 − {request.haematocrit:g}) × {device.plasma_removal_efficiency:g})",
-            _("device plasma removal efficiency"),
+            _("%(device)s, plasma removal efficiency %(efficiency)s")
+            % {"device": device.name, "efficiency": f"{device.plasma_removal_efficiency:g}"},
         ),
         ResultRow(
             _("Inlet volume"),

@@ -192,6 +192,11 @@ FIBRINOGEN_TRIGGER_G_PER_L = env_float("FIBRINOGEN_TRIGGER_G_PER_L", 1.0, minimu
 ECV_WARNING_PERCENT = env_float("ECV_WARNING_PERCENT", 15, minimum=5, maximum=30)
 SALINE_WARNING_FRACTION = env_float("SALINE_WARNING_FRACTION", 0.20, minimum=0, maximum=0.25)
 TARGET_ALBUMIN_PERCENT = env_float("TARGET_ALBUMIN_PERCENT", 5, minimum=4, maximum=5)
+# Paediatric blood volume, mL/kg: preterm neonate, term neonate, infant, child.
+PAEDIATRIC_ML_PER_KG = tuple(
+    env_float(f"PAEDIATRIC_ML_PER_KG_{band}", default, minimum=50, maximum=120)
+    for band, default in (("PRETERM", 100), ("NEONATE", 85), ("INFANT", 80), ("CHILD", 80))
+)
 DEFAULT_INLET_FLOW_ML_PER_MIN = env_float("DEFAULT_INLET_FLOW_ML_PER_MIN", 60, minimum=5, maximum=300)
 
 LOGGING = {

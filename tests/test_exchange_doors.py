@@ -228,6 +228,7 @@ class TestWebCalculator:
         assert "4\u202f824\u00a0mL" in body  # total blood volume
         assert "Nadler: 0.3669·H³" in body  # the formula, one click away
         assert "Weinstein, J Clin Apher 1996" in body
+        assert "Spectra Optia 1, plasma removal efficiency 0.87" in body
 
     def test_htmx_gets_only_the_results(self, catalogue: None, nurse: User) -> None:
         response = logged_in(nurse).post(
@@ -273,3 +274,12 @@ def test_an_admin_issues_a_token_and_sees_the_key_once(db: None) -> None:
     client.post(reverse("admin:planner_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]})
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_the_paediatric_table_is_a_setting(catalogue: None, nurse: User, settings: object) -> None:
+    settings.PAEDIATRIC_ML_PER_KG = (100, 85, 80, 70)
+    child = {"sex": "female", "weight_kg": 12, "height_cm": 88, "haematocrit": 0.34, "age_years": 2}
+    response = logged_in(nurse).post(
+        "/api/v1/exchange-plan", json.dumps(child | {"method": "paediatric"}), content_type="application/json"
+    )
+    assert response.json()["total_blood_volume_ml"] == 840

@@ -16,10 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from planner.blood_volume import Build, Method, PaediatricTable, Sex
+from planner.device_numbers import DeviceSettings
 from planner.exchange import ExchangePlan, ExchangeRequest, Policy, plan_exchange
 from planner.limits import InputError
 from planner.models import Device, Patient, Product
-from planner.procedure import DeviceSettings
 from planner.replacement import FluidPlan, Products
 
 METHOD_CHOICES = [

@@ -25,9 +25,9 @@ from planner.blood_volume import (
     removal_fraction,
     total_blood_volume,
 )
+from planner.device_numbers import DeviceNumbers, DeviceSettings, check_device, device_numbers
 from planner.kinetics import IGG_INTRAVASCULAR_FRACTION, CourseProjection, project_course
 from planner.limits import InputError
-from planner.procedure import DeviceSettings, Procedure, check_device, procedure
 from planner.replacement import FluidPlan, Products, Replacement, check_plan, check_products, replacement
 
 PLASMA_VOLUMES_LIMITS = (0.25, 4.0)
@@ -89,7 +89,7 @@ class ExchangePlan:
     exchange_volume_ml: float
     removal_fraction: float
     replacement: Replacement
-    procedure: Procedure
+    numbers: DeviceNumbers
     course: CourseProjection | None
     warnings: tuple[PlanWarning, ...]
 
@@ -99,7 +99,7 @@ class ExchangePlan:
 
     def as_dict(self) -> dict[str, Any]:
         """The plan as plain JSON-ready values, rounded once here."""
-        fluids, proc = self.replacement, self.procedure
+        fluids, proc = self.replacement, self.numbers
         result: dict[str, Any] = {
             "method": self.blood_volume.method.value,
             "formula": self.blood_volume.formula,
@@ -245,7 +245,7 @@ def plan_exchange(request: ExchangeRequest, policy: Policy | None = None) -> Exc
     tpv = plasma_volume_ml(tbv, request.haematocrit)
     exchange_ml = tpv * request.plasma_volumes
     fluids = replacement(exchange_ml, request.fluids, request.products)
-    proc = procedure(
+    proc = device_numbers(
         exchange_volume_ml=exchange_ml,
         haematocrit=request.haematocrit,
         total_blood_volume_ml=tbv,
@@ -271,14 +271,14 @@ def plan_exchange(request: ExchangeRequest, policy: Policy | None = None) -> Exc
         exchange_volume_ml=exchange_ml,
         removal_fraction=removal_fraction(request.plasma_volumes),
         replacement=fluids,
-        procedure=proc,
+        numbers=proc,
         course=course,
         warnings=tuple(_warnings(request, policy, proc, course)),
     )
 
 
 def _warnings(
-    request: ExchangeRequest, policy: Policy, proc: Procedure, course: CourseProjection | None
+    request: ExchangeRequest, policy: Policy, proc: DeviceNumbers, course: CourseProjection | None
 ) -> list[PlanWarning]:
     found = []
     if proc.extracorporeal_max_percent > policy.ecv_warning_percent:

@@ -7,8 +7,8 @@ reference prints TBV and TPV to 0.1 mL; the app shows whole mL.
 import pytest
 
 from planner.blood_volume import Build, Method, Sex
+from planner.device_numbers import DeviceSettings
 from planner.exchange import ExchangeRequest, plan_exchange
-from planner.procedure import DeviceSettings
 from planner.replacement import FluidPlan
 
 A = {"sex": Sex.MALE, "weight_kg": 70, "height_cm": 175, "haematocrit": 0.40}

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.blood_volume import Build, Method, Sex
+from planner.device_numbers import DeviceSettings
 from planner.exchange import ExchangeRequest, plan_exchange
 from planner.limits import InputError
-from planner.procedure import DeviceSettings
 from planner.replacement import FluidPlan
 
 A = {"sex": Sex.MALE, "weight_kg": 70.0, "height_cm": 175.0, "haematocrit": 0.40}
@@ -133,7 +133,7 @@ def test_any_input_inside_the_limits_gives_a_clean_plan(
     assert result["replacement"]["albumin_vials"] * 10 >= result["replacement"]["albumin_g"]
     # ... and no more vials than the full-precision grams need (40.04 g shows as 40.0 but needs a fifth).
     assert (result["replacement"]["albumin_vials"] - 1) * 10 < plan.replacement.albumin_g
-    assert all(math.isfinite(v) for v in (plan.procedure.duration_min, plan.procedure.inlet_volume_ml))
+    assert all(math.isfinite(v) for v in (plan.numbers.duration_min, plan.numbers.inlet_volume_ml))
 
 
 @settings(max_examples=200, deadline=None)
@@ -192,7 +192,7 @@ def test_every_input_outside_the_limits_raises_value_error(bad: dict) -> None:
         plan_exchange(ExchangeRequest(**(A | bad)))
 
 
-PURE_MODULES = ["limits", "blood_volume", "replacement", "procedure", "kinetics", "exchange"]
+PURE_MODULES = ["limits", "blood_volume", "replacement", "device_numbers", "kinetics", "exchange"]
 
 
 @pytest.mark.parametrize("module", PURE_MODULES)

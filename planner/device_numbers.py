@@ -21,7 +21,7 @@ class DeviceSettings:
 
 
 @dataclass(frozen=True)
-class Procedure:
+class DeviceNumbers:
     whole_blood_processed_ml: float
     inlet_volume_ml: float
     anticoagulant_ml: float | None
@@ -44,7 +44,7 @@ def check_device(device: DeviceSettings) -> None:
         raise InputError("device", "A device's typical extracorporeal volume must be positive and at most its maximum.")
 
 
-def procedure(
+def device_numbers(
     *,
     exchange_volume_ml: float,
     haematocrit: float,
@@ -52,7 +52,7 @@ def procedure(
     returned_ml: float,
     device: DeviceSettings,
     calcium_ml_per_litre: float,
-) -> Procedure:
+) -> DeviceNumbers:
     """Device numbers for one session.
 
     - Whole blood processed ≈ exchange / ((1 − Hct) × plasma removal efficiency).
@@ -69,7 +69,7 @@ def procedure(
     else:
         inlet = whole_blood * ratio / (ratio - 1)
         anticoagulant = inlet / ratio
-    return Procedure(
+    return DeviceNumbers(
         whole_blood_processed_ml=whole_blood,
         inlet_volume_ml=inlet,
         anticoagulant_ml=anticoagulant,

@@ -192,7 +192,17 @@ def test_every_input_outside_the_limits_raises_value_error(bad: dict) -> None:
         plan_exchange(ExchangeRequest(**(A | bad)))
 
 
-PURE_MODULES = ["limits", "blood_volume", "replacement", "device_numbers", "kinetics", "exchange"]
+PURE_MODULES = [
+    "limits",
+    "blood_volume",
+    "replacement",
+    "device_numbers",
+    "kinetics",
+    "exchange",
+    "fluid_rules",
+    "schedule_dates",
+    "slots",
+]
 
 
 @pytest.mark.parametrize("module", PURE_MODULES)

@@ -6,6 +6,7 @@ running with a default. `.env.example` lists every variable.
 """
 
 import os
+from datetime import date, time
 from pathlib import Path
 
 import dj_database_url
@@ -192,6 +193,21 @@ FIBRINOGEN_TRIGGER_G_PER_L = env_float("FIBRINOGEN_TRIGGER_G_PER_L", 1.0, minimu
 ECV_WARNING_PERCENT = env_float("ECV_WARNING_PERCENT", 15, minimum=5, maximum=30)
 SALINE_WARNING_FRACTION = env_float("SALINE_WARNING_FRACTION", 0.20, minimum=0, maximum=0.25)
 TARGET_ALBUMIN_PERCENT = env_float("TARGET_ALBUMIN_PERCENT", 5, minimum=4, maximum=5)
+# The unit's booking rules.
+UNIT_OPENS = env_str("UNIT_OPENS", "08:00")
+UNIT_CLOSES = env_str("UNIT_CLOSES", "18:00")
+TURNOVER_MINUTES = env_int("TURNOVER_MINUTES", 30, minimum=0)
+CLOSED_WEEKDAYS = env_list("CLOSED_WEEKDAYS", ["5", "6"])  # Monday = 0
+HOLIDAYS = env_list("HOLIDAYS", [])  # ISO dates, comma-separated
+try:
+    _opens, _closes = (time.fromisoformat(UNIT_OPENS), time.fromisoformat(UNIT_CLOSES))
+    _closed = [int(day) for day in CLOSED_WEEKDAYS]
+    _holidays = [date.fromisoformat(day) for day in HOLIDAYS]
+except ValueError as error:
+    raise ImproperlyConfigured(f"UNIT_OPENS, UNIT_CLOSES, CLOSED_WEEKDAYS or HOLIDAYS: {error}") from None
+if not _opens < _closes or not set(_closed) <= set(range(7)):
+    raise ImproperlyConfigured("UNIT_OPENS must be before UNIT_CLOSES; CLOSED_WEEKDAYS are 0 (Monday) to 6.")
+
 # Paediatric blood volume, mL/kg: preterm neonate, term neonate, infant, child.
 PAEDIATRIC_ML_PER_KG = tuple(
     env_float(f"PAEDIATRIC_ML_PER_KG_{band}", default, minimum=50, maximum=120)

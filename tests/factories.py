@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from planner.models import Indication, Measurement, Patient
+from planner.models import Course, Device, Indication, Measurement, Patient
 
 PASSWORD = "correct-horse-battery"
 
@@ -63,4 +63,35 @@ def make_indication(
         tpv_max=Decimal("1.5"),
         default_frequency="daily_or_alternate",
         default_sessions=5,
+    )
+
+
+def make_device(*, name: str = "Spectra Optia 1") -> Device:
+    return Device.objects.create(
+        name=name,
+        kind="centrifugal",
+        model="Spectra Optia",
+        ecv_typical_ml=141,
+        ecv_max_ml=185,
+        plasma_removal_efficiency=Decimal("0.87"),
+        default_inlet_ac_ratio=Decimal("10"),
+    )
+
+
+def make_course(
+    *, patient: Patient, indication: Indication, device: Device, by: User, first_on: date, **fields: object
+) -> Course:
+    values = {
+        "plasma_volumes": Decimal("1.0"),
+        "method": "nadler",
+        "albumin_fraction": Decimal("1"),
+        "plasma_fraction": Decimal("0"),
+        "saline_fraction": Decimal("0"),
+        "sessions_count": 5,
+        "pattern": "every_other_day",
+        "vascular_access": "peripheral",
+        "estimated_duration_min": 105,
+    } | fields
+    return Course.objects.create(
+        patient=patient, indication=indication, device=device, created_by=by, first_on=first_on, **values
     )

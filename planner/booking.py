@@ -1,0 +1,161 @@
+"""Booking procedures on devices: proposals, and writes that never double-book.
+
+The rule is checked here first, for a clear message, and enforced by the database
+(an exclusion constraint on PostgreSQL, triggers on SQLite: migration 0004), so
+two requests racing for one slot cannot both win.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from planner.models import Course, Device, Procedure
+from planner.schedule_dates import ClosedDays, Recurrence, session_dates
+from planner.schedule_dates import Pattern as DatePattern
+from planner.slots import OpeningHours, first_free_slot
+
+
+class BookingConflict(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ProposedSlot:
+    number: int
+    device: Device
+    starts_at: datetime
+    ends_at: datetime
+
+
+def closed_days() -> ClosedDays:
+    return ClosedDays(
+        weekdays=frozenset(int(day) for day in settings.CLOSED_WEEKDAYS),
+        holidays=frozenset(date.fromisoformat(day) for day in settings.HOLIDAYS),
+    )
+
+
+def opening_hours() -> OpeningHours:
+    return OpeningHours(time.fromisoformat(settings.UNIT_OPENS), time.fromisoformat(settings.UNIT_CLOSES))
+
+
+def slot_length(course: Course) -> timedelta:
+    return timedelta(minutes=course.estimated_duration_min + settings.TURNOVER_MINUTES)
+
+
+def course_dates(course: Course) -> list[date]:
+    recurrence = Recurrence(
+        pattern=DatePattern(course.pattern),
+        count=course.sessions_count,
+        first_on=course.first_on,
+        every_n_days=course.every_n_days,
+        weekdays=course.weekday_set,
+    )
+    return session_dates(recurrence, closed_days())
+
+
+def _busy(device: Device, day: date, *, excluding: int | None = None) -> list[tuple[datetime, datetime]]:
+    """Active bookings of a device that day, in local wall-clock time."""
+    start = timezone.make_aware(datetime.combine(day, time()))
+    rows = Procedure.objects.filter(device=device, starts_at__lt=start + timedelta(days=1), ends_at__gt=start).exclude(
+        status=Procedure.Status.CANCELLED
+    )
+    if excluding is not None:
+        rows = rows.exclude(pk=excluding)
+    return [
+        (timezone.localtime(a).replace(tzinfo=None), timezone.localtime(b).replace(tzinfo=None))
+        for a, b in rows.values_list("starts_at", "ends_at")
+    ]
+
+
+def propose(course: Course) -> list[ProposedSlot]:
+    """The first free slot on the course's device for each session date; a full day moves to the next open day."""
+    length, hours, closed = slot_length(course), opening_hours(), closed_days()
+    proposals: list[ProposedSlot] = []
+    for number, day in enumerate(course_dates(course), start=1):
+        if proposals:
+            day = max(day, timezone.localtime(proposals[-1].starts_at).date() + timedelta(days=1))
+        for _attempt in range(60):
+            slot = first_free_slot(day, length, _busy(course.device, day), hours)
+            if slot is not None:
+                break
+            day = closed.next_open(day + timedelta(days=1))
+        else:
+            raise BookingConflict(_("No free slot on %(device)s within 60 days.") % {"device": course.device})
+        starts_at, ends_at = (timezone.make_aware(moment) for moment in slot)
+        proposals.append(ProposedSlot(number, course.device, starts_at, ends_at))
+    return proposals
+
+
+def _check_free(device: Device, starts_at: datetime, ends_at: datetime, *, excluding: int | None = None) -> None:
+    clash = (
+        Procedure.objects.filter(device=device, starts_at__lt=ends_at, ends_at__gt=starts_at)
+        .exclude(status=Procedure.Status.CANCELLED)
+        .exclude(pk=excluding)
+        .select_related("course")
+        .first()
+    )
+    if clash is not None:
+        raise BookingConflict(
+            _("%(device)s is already booked from %(start)s to %(end)s (%(course)s, session %(number)s).")
+            % {
+                "device": device,
+                "start": f"{timezone.localtime(clash.starts_at):%Y-%m-%d %H:%M}",
+                "end": f"{timezone.localtime(clash.ends_at):%H:%M}",
+                "course": clash.course.label,
+                "number": clash.number,
+            }
+        )
+
+
+def _taken(device: Device, starts_at: datetime) -> BookingConflict:
+    return BookingConflict(
+        _("%(device)s was booked by someone else at %(start)s a moment ago: choose another time.")
+        % {"device": device, "start": f"{timezone.localtime(starts_at):%Y-%m-%d %H:%M}"}
+    )
+
+
+def book(course: Course, slots: list[ProposedSlot], *, by: object) -> list[Procedure]:
+    """Book every slot, all or nothing."""
+    booked = []
+    try:
+        with transaction.atomic():
+            for slot in slots:
+                _check_free(slot.device, slot.starts_at, slot.ends_at)
+                booked.append(
+                    Procedure.objects.create(
+                        course=course,
+                        number=slot.number,
+                        device=slot.device,
+                        starts_at=slot.starts_at,
+                        ends_at=slot.ends_at,
+                        updated_by=by,
+                    )
+                )
+    except IntegrityError:
+        raise _taken(slot.device, slot.starts_at) from None
+    return booked
+
+
+def move(procedure: Procedure, *, device: Device, starts_at: datetime, reason: str, by: object) -> Procedure:
+    ends_at = starts_at + (procedure.ends_at - procedure.starts_at)
+    try:
+        with transaction.atomic():
+            _check_free(device, starts_at, ends_at, excluding=procedure.pk)
+            procedure.device, procedure.starts_at, procedure.ends_at = device, starts_at, ends_at
+            procedure.change_reason, procedure.updated_by = reason, by
+            procedure.save()
+    except IntegrityError:
+        raise _taken(device, starts_at) from None
+    return procedure
+
+
+def cancel(procedure: Procedure, *, reason: str, by: object) -> Procedure:
+    procedure.status, procedure.change_reason, procedure.updated_by = Procedure.Status.CANCELLED, reason, by
+    procedure.save()
+    return procedure

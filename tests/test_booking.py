@@ -1,0 +1,134 @@
+"""No double booking, ever: checked by the app for a clear message, enforced by the database against races."""
+
+import threading
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.utils import timezone
+
+from planner import booking
+from planner.models import Procedure
+from tests.factories import make_course, make_device, make_indication, make_patient
+
+MONDAY = date(2026, 11, 30)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+@pytest.fixture
+def course(db: None) -> object:
+    clerk = User.objects.create_user(username="clerk")
+    patient = make_patient(by=clerk)
+    return make_course(patient=patient, indication=make_indication(), device=make_device(), by=clerk, first_on=MONDAY)
+
+
+def _procedure(course: object, start: datetime, minutes: int = 135, **fields: object) -> Procedure:
+    return Procedure.objects.create(
+        course=course,
+        number=fields.pop("number", 1),
+        device=fields.pop("device", course.device),
+        starts_at=start,
+        ends_at=start + timedelta(minutes=minutes),
+        updated_by=course.created_by,
+        **fields,
+    )
+
+
+def test_the_proposal_follows_the_pattern_and_opening_hours(course: object) -> None:
+    slots = booking.propose(course)
+    assert [timezone.localtime(s.starts_at).date() for s in slots] == [
+        MONDAY,
+        MONDAY + timedelta(days=2),
+        MONDAY + timedelta(days=4),
+        MONDAY + timedelta(days=7),
+        MONDAY + timedelta(days=9),
+    ]
+    assert all(timezone.localtime(s.starts_at).time() == time(8) for s in slots)
+    assert all(s.ends_at - s.starts_at == timedelta(minutes=105 + 30) for s in slots)
+
+
+def test_the_proposal_goes_around_existing_bookings(course: object) -> None:
+    _procedure(course, at(MONDAY, 8), minutes=150, number=99)
+    first = booking.propose(course)[0]
+    assert timezone.localtime(first.starts_at) == at(MONDAY, 10, 30)
+
+
+def test_booking_twice_on_one_device_gets_a_clear_message_and_books_nothing(course: object) -> None:
+    booking.book(course, booking.propose(course)[:1], by=course.created_by)
+    again = booking.ProposedSlot(2, course.device, at(MONDAY, 9), at(MONDAY, 11))
+    with pytest.raises(booking.BookingConflict, match=r"Spectra Optia 1 is already booked from 2026-11-30 08:00"):
+        booking.book(course, [again], by=course.created_by)
+    assert Procedure.objects.count() == 1
+
+
+def test_back_to_back_bookings_are_allowed(course: object) -> None:
+    _procedure(course, at(MONDAY, 8), minutes=120)
+    _procedure(course, at(MONDAY, 10), minutes=120, number=2)
+    assert Procedure.objects.count() == 2
+
+
+def test_a_cancelled_booking_frees_its_slot(course: object) -> None:
+    first = _procedure(course, at(MONDAY, 8))
+    booking.cancel(first, reason="patient unwell", by=course.created_by)
+    _procedure(course, at(MONDAY, 8), number=2)
+    assert Procedure.objects.exclude(status="cancelled").count() == 1
+
+
+def test_another_device_is_free_at_the_same_time(course: object) -> None:
+    _procedure(course, at(MONDAY, 8))
+    _procedure(course, at(MONDAY, 8), number=2, device=make_device(name="Spectra Optia 2"))
+
+
+def test_the_database_refuses_an_overlap_that_skips_the_app_check(course: object) -> None:
+    _procedure(course, at(MONDAY, 8))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _procedure(course, at(MONDAY, 9), number=2)
+
+
+def test_the_database_refuses_moving_onto_a_booking_and_a_bulk_update(course: object) -> None:
+    _procedure(course, at(MONDAY, 8))
+    later = _procedure(course, at(MONDAY, 13), number=2)
+    with pytest.raises(booking.BookingConflict):
+        booking.move(later, device=course.device, starts_at=at(MONDAY, 9), reason="earlier", by=course.created_by)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Procedure.objects.filter(pk=later.pk).update(starts_at=at(MONDAY, 9), ends_at=at(MONDAY, 11))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_bookings_of_one_slot_cannot_both_win() -> None:
+    """Both requests pass the application's check before either writes; the database must stop one."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race is a PostgreSQL test (run with DATABASE_URL=postgres://)")
+    clerk = User.objects.create_user(username="clerk")
+    course = make_course(
+        patient=make_patient(by=clerk), indication=make_indication(), device=make_device(), by=clerk, first_on=MONDAY
+    )
+    both_checked = threading.Barrier(2, timeout=10)
+    outcomes: list[str] = []
+
+    def request(number: int, start_hour: int) -> None:
+        try:
+            with transaction.atomic():
+                booking._check_free(course.device, at(MONDAY, start_hour), at(MONDAY, start_hour + 2))
+                both_checked.wait()
+                _procedure(course, at(MONDAY, start_hour), minutes=120, number=number)
+            outcomes.append("booked")
+        except IntegrityError:
+            outcomes.append("refused")
+        except Exception as error:  # reported in the assertion, not lost in a thread
+            outcomes.append(f"unexpected {error!r}")
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=request, args=(n, hour)) for n, hour in ((1, 8), (2, 9))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(outcomes) == ["booked", "refused"]
+    assert Procedure.objects.count() == 1

@@ -1,10 +1,14 @@
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from planner.models import MEASURED_FIELDS, Indication, Measurement, Patient
+from planner.calculator import BUILD_CHOICES, METHOD_CHOICES
+from planner.courses import FACTS, fluid_proposal, fractions_differ, snapshot_inputs
+from planner.limits import InputError
+from planner.models import MEASURED_FIELDS, Course, Device, Indication, Measurement, Patient
 
 # A clock a few minutes ahead on a ward PC must not block charting.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -115,3 +119,110 @@ class IndicationFilterForm(forms.Form):
         choices=[("", _("All categories")), *Indication.Category.choices],
         required=False,
     )
+
+
+class CourseForm(forms.ModelForm):
+    """A course's prescription. The fluid shares start from the rule's proposal; changing them needs a reason."""
+
+    method = forms.ChoiceField(label=_("Blood-volume method"), choices=METHOD_CHOICES)
+    build = forms.ChoiceField(label=_("Build (Gilcher)"), choices=BUILD_CHOICES, required=False)
+
+    class Meta:
+        model = Course
+        fields = [
+            "indication",
+            "urgency",
+            "plasma_volumes",
+            "method",
+            "build",
+            "bleeding_or_coagulopathy",
+            "procedure_within_48h",
+            "liver_failure",
+            "diffuse_alveolar_haemorrhage",
+            "saline_share_wanted",
+            "albumin_fraction",
+            "plasma_fraction",
+            "saline_fraction",
+            "fluid_override_reason",
+            "sessions_count",
+            "pattern",
+            "every_n_days",
+            "weekdays",
+            "first_on",
+            "device",
+            "vascular_access",
+            "anticoagulant",
+            "inlet_ac_ratio",
+            "calcium_prophylaxis",
+            "on_ace_inhibitor",
+            "rituximab_last_at",
+            "ivig_last_at",
+            "notes",
+            "amendment_reason",
+        ]
+        widgets = {
+            "first_on": IsoDateInput(),
+            "rituximab_last_at": IsoDateTimeInput(),
+            "ivig_last_at": IsoDateTimeInput(),
+            "fluid_override_reason": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+            "amendment_reason": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: object, patient: Patient, amending: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        self.fields["indication"].queryset = Indication.objects.filter(is_active=True)
+        self.fields["device"].queryset = Device.objects.filter(is_active=True)
+        self.fields["amendment_reason"].required = amending
+        if not amending:
+            del self.fields["amendment_reason"]
+        self.proposal = None
+        self.inputs: dict = {}
+
+    def clean_first_on(self) -> date:
+        first_on = self.cleaned_data["first_on"]
+        if first_on < timezone.localdate():
+            raise forms.ValidationError(_("The first session cannot be in the past."), code="past")
+        return first_on
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        try:
+            self.inputs = snapshot_inputs(self.patient)
+        except InputError as error:
+            raise forms.ValidationError(error.message) from None
+        if cleaned.get("indication") is not None:
+            # Proposed as soon as the indication is known, so staff see it while filling in the rest.
+            facts = {fact: cleaned.get(fact, False) for fact in FACTS}
+            self.proposal = fluid_proposal(cleaned["indication"], self.patient, facts, self.inputs)
+        if self.errors:
+            return cleaned
+        total = cleaned["albumin_fraction"] + cleaned["plasma_fraction"] + cleaned["saline_fraction"]
+        if abs(total - 1) > Decimal("0.005"):
+            self.add_error("albumin_fraction", _("The albumin, plasma and saline shares must add up to 1."))
+        elif fractions_differ(cleaned, self.proposal) and not cleaned.get("fluid_override_reason", "").strip():
+            self.add_error(
+                "fluid_override_reason",
+                _("The shares differ from the proposal: give the reason for overriding it."),
+            )
+        if cleaned["pattern"] == Course.Pattern.WEEKDAYS and not cleaned.get("weekdays"):
+            self.add_error("weekdays", _("Choose the weekdays, for example 0,2,4 for Monday, Wednesday, Friday."))
+        if cleaned.get("weekdays"):
+            try:
+                days = {int(day) for day in cleaned["weekdays"].split(",") if day.strip()}
+            except ValueError:
+                days = {-1}
+            if not days or not days <= set(range(7)):
+                self.add_error("weekdays", _("Weekdays are numbers 0 (Monday) to 6 (Sunday), separated by commas."))
+        return cleaned
+
+
+class ProcedureMoveForm(forms.Form):
+    device = forms.ModelChoiceField(label=_("Device"), queryset=Device.objects.filter(is_active=True))
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=IsoDateTimeInput())
+    reason = forms.CharField(label=_("Reason for the move"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

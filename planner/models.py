@@ -612,6 +612,10 @@ class Course(models.Model):
     amendment_reason = models.TextField(_("reason for the amendment"), blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.DRAFT, editable=False)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
     urgency = models.CharField(_("clinical urgency"), max_length=10, choices=Urgency, default=Urgency.ROUTINE)
 
     plasma_volumes = models.DecimalField(_("plasma volumes per session"), max_digits=3, decimal_places=2)
@@ -672,11 +676,13 @@ class Course(models.Model):
             ),
             models.CheckConstraint(condition=Q(sessions_count__gte=1), name="course_has_sessions"),
             models.CheckConstraint(
-                condition=Q(status__in=["draft"]) | Q(signed_by__isnull=False, signed_at__isnull=False),
+                condition=Q(status__in=["draft", "cancelled"]) | Q(signed_by__isnull=False, signed_at__isnull=False),
                 name="course_signed_by_someone",
             ),
             models.CheckConstraint(
-                condition=~Q(status="cancelled") | ~Q(cancel_reason=""), name="course_cancel_has_reason"
+                condition=~Q(status="cancelled")
+                | (~Q(cancel_reason="") & Q(cancelled_by__isnull=False, cancelled_at__isnull=False)),
+                name="course_cancel_has_reason_and_author",
             ),
             models.CheckConstraint(
                 condition=Q(version=1) | ~Q(amendment_reason=""), name="course_amendment_has_reason"

@@ -15,6 +15,11 @@ REVIEWER = "reviewer"
 ADMIN = "admin"
 
 _CATALOGUE_VIEW = ["planner.view_indication", "planner.view_device", "planner.view_product"]
+_SCHEDULE_VIEW = ["planner.view_course", "planner.view_procedure"]
+# Ordering: prescribe, amend and sign courses.
+_ORDER = ["planner.add_course", "planner.change_course", "planner.sign_course"]
+# Running the unit: book, move and cancel sessions.
+_BOOK = ["planner.add_procedure", "planner.change_procedure"]
 _PATIENT_VIEW = ["planner.view_patient", "planner.view_measurement"]
 _PATIENT_EDIT = [
     "planner.add_patient",
@@ -25,17 +30,20 @@ _PATIENT_EDIT = [
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Orders and signs courses; records patients and their labs.
-    PHYSICIAN: _CATALOGUE_VIEW + _PATIENT_VIEW + _PATIENT_EDIT,
+    PHYSICIAN: _CATALOGUE_VIEW + _PATIENT_VIEW + _PATIENT_EDIT + _SCHEDULE_VIEW + _ORDER + _BOOK,
     # Runs and records sessions; records weights and the day's labs.
-    NURSE: _CATALOGUE_VIEW + _PATIENT_VIEW + _PATIENT_EDIT,
-    # Prepares and issues fluids: reads patients (ABO, allergies) and labs.
-    BLOOD_BANK: _CATALOGUE_VIEW + _PATIENT_VIEW,
+    NURSE: _CATALOGUE_VIEW + _PATIENT_VIEW + _PATIENT_EDIT + _SCHEDULE_VIEW + _BOOK,
+    # Prepares and issues fluids: reads patients (ABO, allergies), labs and orders.
+    BLOOD_BANK: _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW,
     # Reviews session logs; reads everything else.
-    REVIEWER: _CATALOGUE_VIEW + _PATIENT_VIEW,
+    REVIEWER: _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW,
     # Keeps the catalogue and the staff list.
+    # An administrator keeps the catalogue and staff; signing stays with physicians.
     ADMIN: _CATALOGUE_VIEW
     + _PATIENT_VIEW
     + _PATIENT_EDIT
+    + _SCHEDULE_VIEW
+    + _BOOK
     + [
         f"planner.{action}_{model}"
         for model in ("indication", "device", "product")

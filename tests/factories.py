@@ -91,6 +91,11 @@ def make_course(
         "pattern": "every_other_day",
         "vascular_access": "peripheral",
         "estimated_duration_min": 105,
+        "inputs": {
+            "weight_kg": {"value": "70", "taken_at": "2026-11-20T08:00:00+08:00"},
+            "height_cm": {"value": "175", "taken_at": "2026-11-20T08:00:00+08:00"},
+            "haematocrit": {"value": "0.400", "taken_at": "2026-11-20T08:00:00+08:00"},
+        },
     } | fields
     return Course.objects.create(
         patient=patient, indication=indication, device=device, created_by=by, first_on=first_on, **values

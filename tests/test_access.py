@@ -5,6 +5,7 @@ fails `test_every_url_has_a_rule`.
 """
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib.auth.models import User
@@ -12,11 +13,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from planner import roles
+from planner.models import Procedure
 from tests.conftest import logged_in
-from tests.factories import make_indication, make_measurement, make_patient, make_user
+from tests.factories import make_course, make_device, make_indication, make_measurement, make_patient, make_user
 
 VIEWERS = frozenset({"physician", "nurse", "bloodbank", "reviewer", "admin"})
 EDITORS = frozenset({"physician", "nurse", "admin"})
+PHYSICIANS = frozenset({"physician"})
 ANY_LOGGED_IN = VIEWERS | {"no_role"}
 ROLES = sorted(ANY_LOGGED_IN)
 
@@ -41,6 +44,18 @@ RULES: dict[str, Rule] = {
     "device-list": Rule(VIEWERS),
     "product-list": Rule(VIEWERS),
     "calculator": Rule(VIEWERS),
+    "course-create": Rule(PHYSICIANS),
+    "course-detail": Rule(VIEWERS),
+    "course-update": Rule(PHYSICIANS),
+    "course-amend": Rule(PHYSICIANS, status=302),  # the fixture's course is a draft: nothing to amend yet
+    # Actions are POSTs: a GET is 405 for anyone logged in; tests/test_courses.py covers who may POST.
+    "course-sign": Rule(ANY_LOGGED_IN, status=405),
+    "course-cancel": Rule(ANY_LOGGED_IN, status=405),
+    "course-book": Rule(ANY_LOGGED_IN, status=405),
+    "procedure-move": Rule(EDITORS),
+    "procedure-cancel": Rule(ANY_LOGGED_IN, status=405),
+    "calendar": Rule(VIEWERS),
+    "calendar-ics": Rule(VIEWERS),
     # A JSON API: GET is not allowed (405); anonymous POSTs get 401 JSON (tests/test_exchange_doors.py).
     "api-exchange-plan": Rule(ANY_LOGGED_IN, status=405, public=True),
     "health": Rule(ANY_LOGGED_IN, public=True),
@@ -73,7 +88,25 @@ def urls(physician: User) -> dict[str, str]:
     patient = make_patient(by=physician)
     measurement = make_measurement(patient=patient, by=physician)
     indication = make_indication()
+    course = make_course(
+        patient=patient, indication=indication, device=make_device(), by=physician, first_on=date(2026, 11, 30)
+    )
+    procedure = Procedure.objects.create(
+        course=course,
+        number=1,
+        device=course.device,
+        updated_by=physician,
+        starts_at=datetime(2026, 11, 30, 1, tzinfo=UTC),
+        ends_at=datetime(2026, 11, 30, 3, tzinfo=UTC),
+    )
     with_args = {
+        **dict.fromkeys(
+            ["course-detail", "course-update", "course-amend", "course-sign", "course-cancel", "course-book"],
+            [course.pk],
+        ),
+        "course-create": [patient.pk],
+        "procedure-move": [procedure.pk],
+        "procedure-cancel": [procedure.pk],
         "patient-detail": [patient.pk],
         "patient-update": [patient.pk],
         "measurement-create": [patient.pk],

@@ -16,7 +16,7 @@ from planner.calculator import ExchangeForm
 from planner.exchange import ExchangePlan
 from planner.fluid_rules import FluidProposal, FluidThresholds, PatientFacts, propose_fluid
 from planner.limits import InputError
-from planner.models import Course, Device, Indication, Patient, Procedure
+from planner.models import Course, Device, Indication, Measurement, Patient, Procedure
 
 # The catalogue's frequency -> the scheduler's pattern and weekdays (Monday = 0).
 FREQUENCY_PATTERNS: dict[str, tuple[str, str]] = {
@@ -201,3 +201,31 @@ def cancel(course: Course, *, reason: str, by: object) -> Course:
         procedure.status, procedure.change_reason, procedure.updated_by = Procedure.Status.CANCELLED, reason, by
         procedure.save()
     return course
+
+
+@transaction.atomic
+def record_session_fibrinogen(procedure: Procedure, value: Decimal, *, by: object) -> Procedure:
+    """Record that day's fibrinogen as a measurement and re-run the fluid rule for this session only."""
+    course = procedure.course
+    Measurement.objects.create(
+        patient=course.patient, taken_at=timezone.now(), fibrinogen_g_per_l=value, entered_by=by, updated_by=by
+    )
+    facts = {fact: getattr(course, fact) for fact in FACTS}
+    inputs = {**course.inputs, "fibrinogen_g_per_l": {"value": str(value), "taken_at": timezone.now().isoformat()}}
+    proposal = fluid_proposal(course.indication, course.patient, facts, inputs)
+    procedure.fibrinogen_g_per_l, procedure.updated_by = value, by
+    procedure.fluid_plan = {
+        "choice": proposal.choice.value,
+        **{key: round(getattr(proposal, key), 3) for key in ("albumin_fraction", "plasma_fraction", "saline_fraction")},
+        "reasons": list(proposal.reasons),
+        "differs_from_order": fractions_differ(
+            {
+                "albumin_fraction": course.albumin_fraction,
+                "plasma_fraction": course.plasma_fraction,
+                "saline_fraction": course.saline_fraction,
+            },
+            proposal,
+        ),
+    }
+    procedure.save()
+    return procedure

@@ -5,10 +5,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from planner import limits
 from planner.calculator import BUILD_CHOICES, METHOD_CHOICES
 from planner.courses import FACTS, fluid_proposal, fractions_differ, snapshot_inputs
 from planner.limits import InputError
 from planner.models import MEASURED_FIELDS, Course, Device, Indication, Measurement, Patient
+from planner.validators import in_range
 
 # A clock a few minutes ahead on a ward PC must not block charting.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -226,3 +228,12 @@ class ProcedureMoveForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SessionFibrinogenForm(forms.Form):
+    fibrinogen_g_per_l = forms.DecimalField(
+        label=_("Fibrinogen today (g/L)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[in_range(limits.FIBRINOGEN_G_PER_L, "g/L")],
+    )

@@ -731,6 +731,11 @@ class Procedure(models.Model):
     ends_at = models.DateTimeField(_("ends at"), help_text=_("Including the turnover after the procedure."))
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PLANNED)
     change_reason = models.TextField(_("reason for the last move or cancellation"), blank=True)
+    # That day's fibrinogen re-runs the fluid rule for this session only.
+    fibrinogen_g_per_l = models.DecimalField(
+        _("fibrinogen before the session (g/L)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    fluid_plan = models.JSONField(_("fluid plan for this session"), default=dict, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
@@ -739,8 +744,9 @@ class Procedure(models.Model):
         verbose_name_plural = _("procedures")
         ordering = ["starts_at", "device"]
         indexes = [models.Index(fields=["device", "starts_at"], name="procedure_device_start")]
-        # No double booking: on PostgreSQL an exclusion constraint, on SQLite triggers
-        # (migration 0004), because a plain ExclusionConstraint cannot be created on SQLite.
+        # No double booking: on PostgreSQL an exclusion constraint, on SQLite triggers, installed by
+        # planner/db_guards.py because a plain ExclusionConstraint cannot be created on SQLite.
+        # A migration that alters this table must end by re-installing the guard (see db_guards).
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="procedure_ends_after_start"),
             models.CheckConstraint(

@@ -21,6 +21,7 @@ urlpatterns = [
     path("courses/<int:pk>/book/", views.course_book, name="course-book"),
     path("procedures/<int:pk>/move/", views.procedure_move, name="procedure-move"),
     path("procedures/<int:pk>/cancel/", views.procedure_cancel, name="procedure-cancel"),
+    path("procedures/<int:pk>/fibrinogen/", views.procedure_fibrinogen, name="procedure-fibrinogen"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar.ics", views.calendar_ics, name="calendar-ics"),
     path("indications/", views.indication_list, name="indication-list"),

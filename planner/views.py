@@ -30,6 +30,7 @@ from planner.forms import (
     PatientSearchForm,
     ProcedureMoveForm,
     ReasonForm,
+    SessionFibrinogenForm,
 )
 from planner.limits import InputError
 from planner.models import ApiToken, Course, Device, Indication, Measurement, Patient, Procedure, Product
@@ -614,3 +615,27 @@ def calendar_ics(request: HttpRequest) -> HttpResponse:
     response = HttpResponse("\r\n".join(lines) + "\r\n", content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="apheresis-unit.ics"'
     return response
+
+
+@require_POST
+@permission_required("planner.change_procedure", raise_exception=True)
+@permission_required("planner.add_measurement", raise_exception=True)
+def procedure_fibrinogen(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = get_object_or_404(Procedure.objects.select_related("course__patient", "course__indication"), pk=pk)
+    form = SessionFibrinogenForm(request.POST)
+    if procedure.status != Procedure.Status.PLANNED:
+        messages.error(request, _("Only a planned session takes that day's fibrinogen."))
+    elif not form.is_valid():
+        messages.error(request, " ".join(form.errors["fibrinogen_g_per_l"]))
+    else:
+        procedure = courses.record_session_fibrinogen(
+            procedure, form.cleaned_data["fibrinogen_g_per_l"], by=request.user
+        )
+        plan = procedure.fluid_plan
+        level = messages.WARNING if plan["differs_from_order"] else messages.SUCCESS
+        messages.add_message(
+            request,
+            level,
+            _("Session %(number)s: %(reasons)s") % {"number": procedure.number, "reasons": " ".join(plan["reasons"])},
+        )
+    return redirect(procedure.course)

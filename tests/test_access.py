@@ -54,6 +54,7 @@ RULES: dict[str, Rule] = {
     "course-book": Rule(ANY_LOGGED_IN, status=405),
     "procedure-move": Rule(EDITORS),
     "procedure-cancel": Rule(ANY_LOGGED_IN, status=405),
+    "procedure-fibrinogen": Rule(ANY_LOGGED_IN, status=405),
     "calendar": Rule(VIEWERS),
     "calendar-ics": Rule(VIEWERS),
     # A JSON API: GET is not allowed (405); anonymous POSTs get 401 JSON (tests/test_exchange_doors.py).
@@ -107,6 +108,7 @@ def urls(physician: User) -> dict[str, str]:
         "course-create": [patient.pk],
         "procedure-move": [procedure.pk],
         "procedure-cancel": [procedure.pk],
+        "procedure-fibrinogen": [procedure.pk],
         "patient-detail": [patient.pk],
         "patient-update": [patient.pk],
         "measurement-create": [patient.pk],

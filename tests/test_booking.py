@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
-from planner import booking
+from planner import booking, db_guards
 from planner.models import Procedure
 from tests.factories import make_course, make_device, make_indication, make_patient
 
@@ -132,3 +132,14 @@ def test_two_concurrent_bookings_of_one_slot_cannot_both_win() -> None:
         thread.join(timeout=20)
     assert sorted(outcomes) == ["booked", "refused"]
     assert Procedure.objects.count() == 1
+
+
+def test_the_double_booking_guard_survives_every_migration(db: None) -> None:
+    """A migration that rebuilds planner_procedure on SQLite drops its triggers; see planner/db_guards.py."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'planner_procedure'")
+            assert {row[0] for row in cursor.fetchall()} == set(db_guards.SQLITE_TRIGGERS)
+        else:
+            cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", [db_guards.CONSTRAINT])
+            assert cursor.fetchone() == (1,)

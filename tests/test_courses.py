@@ -275,3 +275,33 @@ def test_calendar_and_course_pages_are_bounded(
         client.get(reverse("calendar"), {"on": next_monday().isoformat()})
     with django_assert_max_num_queries(25):
         client.get(reverse("course-detail", args=[Course.objects.first().pk]))
+
+
+def test_that_days_fibrinogen_reruns_the_rule_for_that_session_only(
+    draft: Course, physician: User, nurse: User
+) -> None:
+    logged_in(physician).post(reverse("course-book", args=[draft.pk]))
+    third, fourth = draft.procedures.order_by("number")[2:4]
+    response = logged_in(nurse).post(
+        reverse("procedure-fibrinogen", args=[third.pk]), {"fibrinogen_g_per_l": "0.8"}, follow=True
+    )
+    third.refresh_from_db()
+    fourth.refresh_from_db()
+    assert third.fluid_plan["plasma_fraction"] == 0.333
+    assert third.fluid_plan["differs_from_order"] is True
+    assert "Fibrinogen 0.8 g/L is below the 1 g/L trigger: last third plasma." in response.content.decode()
+    assert fourth.fluid_plan == {}
+    draft.refresh_from_db()
+    assert draft.plasma_fraction == 0
+    assert draft.patient.latest_measurements()["fibrinogen_g_per_l"].value == Decimal("0.8")
+
+
+def test_an_impossible_fibrinogen_is_refused(draft: Course, physician: User, nurse: User) -> None:
+    logged_in(physician).post(reverse("course-book", args=[draft.pk]))
+    session = draft.procedures.first()
+    response = logged_in(nurse).post(
+        reverse("procedure-fibrinogen", args=[session.pk]), {"fibrinogen_g_per_l": "80"}, follow=True
+    )
+    assert "Enter a value between 0 and 20 g/L." in response.content.decode()
+    session.refresh_from_db()
+    assert session.fluid_plan == {}

@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
-from planner import roles
-from planner.models import Device, Measurement, Patient, Product
+from planner import booking, courses, roles
+from planner.models import Course, Device, Indication, Measurement, Patient, Product
 
 DEMO_PASSWORD = "apheresis-demo"
 
@@ -219,7 +219,7 @@ def _at_local(day: date, hour: int, minute: int) -> datetime:
 def seed_demo(*, today: date | None = None) -> dict[str, int]:
     """Create whatever demo rows are missing. Returns how many of each were created."""
     today = today or timezone.localdate()
-    created = {"users": 0, "devices": 0, "products": 0, "patients": 0, "measurements": 0}
+    created = {"users": 0, "devices": 0, "products": 0, "patients": 0, "measurements": 0, "courses": 0}
     roles.setup_roles()
 
     for username, first_name, last_name, role in DEMO_USERS:
@@ -272,4 +272,34 @@ def seed_demo(*, today: date | None = None) -> dict[str, int]:
                 **values,
             )
             created["measurements"] += 1
+    created["courses"] = _seed_courses(today)
     return created
+
+
+def _seed_courses(today: date) -> int:
+    """A signed, booked pemphigus course and a TEN draft, made through the same steps as the UI."""
+    physician = User.objects.get(username="physician")
+    count = 0
+    for mrn, disease, indication_words, sign in (
+        ("DEMO-0001", "Pemphigus vulgaris", "severe", True),
+        ("DEMO-0002", "Toxic epidermal necrolysis", "refractory", False),
+    ):
+        patient = Patient.objects.get(mrn=mrn)
+        if patient.courses.exists():
+            continue
+        indication = Indication.objects.get(disease=disease, indication=indication_words)
+        values = courses.initial_from_indication(indication, patient)
+        values["first_on"] = booking.closed_days().next_open(today + timedelta(days=1))
+        if disease.startswith("Toxic"):
+            values["vascular_access"] = Course.Access.CENTRAL_FEMORAL
+        course = Course(patient=patient, created_by=physician, method="nadler", **values)
+        course.inputs = courses.snapshot_inputs(patient)
+        proposal = courses.fluid_proposal(indication, patient, {}, course.inputs)
+        course.fluid_proposal = {"choice": proposal.choice.value, "reasons": list(proposal.reasons)}
+        course.estimated_duration_min = courses.plan_for(course).as_dict()["duration_min"]
+        course.save()
+        if sign:
+            booking.book(course, booking.propose(course), by=physician)
+            courses.sign(course, by=physician)
+        count += 1
+    return count

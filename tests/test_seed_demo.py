@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from planner.demo import DEMO_PASSWORD
-from planner.models import Device, Indication, Measurement, Patient, Product
+from planner.models import Course, Device, Indication, Measurement, Patient, Product
 
 
 def _seed(**options: object) -> str:
@@ -42,6 +42,17 @@ def test_the_dermatoses_of_the_seed_review_each_have_a_patient_with_recent_labs(
         assert latest["weight_kg"] is not None
         assert latest["haematocrit"] is not None
         assert latest["fibrinogen_g_per_l"] is not None
+
+
+def test_the_demo_has_a_signed_booked_course_and_a_draft(db: None) -> None:
+    _seed(force=True)
+    signed = Course.objects.get(patient__mrn="DEMO-0001")
+    draft = Course.objects.get(patient__mrn="DEMO-0002")
+    assert (signed.status, signed.procedures.count()) == ("signed", 5)
+    assert (draft.status, draft.vascular_access) == ("draft", "central_femoral")
+    assert "ASFA allows plasma or albumin" in draft.fluid_proposal["reasons"][0]
+    _seed(force=True)
+    assert Course.objects.count() == 2
 
 
 def test_the_demo_catalogue_matches_the_reference_device_and_products(db: None) -> None:

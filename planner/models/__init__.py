@@ -1,0 +1,31 @@
+"""The planner's models, one module per area; everything is importable from planner.models."""
+
+from planner.models.catalogue import Device, Indication, IndicationQuerySet, Product, ProductQuerySet
+from planner.models.orders import Course, Procedure
+from planner.models.patients import (
+    MEASURED_FIELDS,
+    LatestMeasurements,
+    LatestValue,
+    Measurement,
+    Patient,
+    PatientQuerySet,
+)
+from planner.models.tokens import ApiToken, ApiTokenQuerySet
+
+__all__ = [
+    "MEASURED_FIELDS",
+    "ApiToken",
+    "ApiTokenQuerySet",
+    "Course",
+    "Device",
+    "Indication",
+    "IndicationQuerySet",
+    "LatestMeasurements",
+    "LatestValue",
+    "Measurement",
+    "Patient",
+    "PatientQuerySet",
+    "Procedure",
+    "Product",
+    "ProductQuerySet",
+]

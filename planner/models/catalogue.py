@@ -1,0 +1,197 @@
+"""The catalogue: ASFA indications, the unit's devices and the replacement products it stocks."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class IndicationQuerySet(models.QuerySet["Indication"]):
+    def search(self, query: str) -> "IndicationQuerySet":
+        found = self
+        for word in query.split():
+            found = found.filter(
+                Q(disease__icontains=word) | Q(indication__icontains=word) | Q(course_notes__icontains=word)
+            )
+        return found
+
+
+class Indication(models.Model):
+    """One ASFA 2023 therapeutic plasma exchange indication, with the unit's planning defaults."""
+
+    class Category(models.TextChoices):
+        I = "I", _("I — first-line")  # noqa: E741 - ASFA's category name
+        II = "II", _("II — second-line")
+        III = "III", _("III — individualised decision")
+        IV = "IV", _("IV — not recommended")
+
+    class Grade(models.TextChoices):
+        G1A = "1A", "1A"
+        G1B = "1B", "1B"
+        G1C = "1C", "1C"
+        G2A = "2A", "2A"
+        G2B = "2B", "2B"
+        G2C = "2C", "2C"
+
+    class Replacement(models.TextChoices):
+        ALBUMIN = "albumin", _("Albumin")
+        PLASMA = "plasma", _("Plasma")
+        PLASMA_OR_ALBUMIN = "plasma_or_albumin", _("Plasma or albumin")
+        PLASMA_LAST = "plasma_last", _("Albumin, then plasma last")
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", _("Daily")
+        DAILY_OR_ALTERNATE = "daily_or_alternate", _("Daily or every other day")
+        EVERY_OTHER_DAY = "every_other_day", _("Every other day")
+        THREE_TIMES_WEEKLY = "three_times_weekly", _("Three times a week")
+        TWICE_WEEKLY = "twice_weekly", _("Twice a week")
+        WEEKLY = "weekly", _("Weekly")
+
+    disease = models.CharField(_("disease"), max_length=200)
+    indication = models.CharField(_("indication"), max_length=200, blank=True)
+    category = models.CharField(_("ASFA category"), max_length=3, choices=Category)
+    grade = models.CharField(_("ASFA grade"), max_length=2, choices=Grade)
+    default_replacement = models.CharField(_("usual replacement fluid"), max_length=20, choices=Replacement)
+    tpv_min = models.DecimalField(_("plasma volumes, from"), max_digits=3, decimal_places=2)
+    tpv_max = models.DecimalField(_("plasma volumes, to"), max_digits=3, decimal_places=2)
+    default_frequency = models.CharField(_("usual frequency"), max_length=20, choices=Frequency)
+    default_sessions = models.PositiveSmallIntegerField(
+        _("usual number of sessions"), help_text=_("0 when ASFA gives no fixed course (long-term or not recommended).")
+    )
+    course_notes = models.TextField(_("course notes"), blank=True)
+    guideline_page = models.PositiveSmallIntegerField(_("page in ASFA 2023"), null=True, blank=True)
+    is_active = models.BooleanField(_("offered for new courses"), default=True)
+
+    objects = IndicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("indication")
+        verbose_name_plural = _("indications")
+        ordering = ["disease", "indication"]
+        constraints = [
+            models.UniqueConstraint(fields=["disease", "indication"], name="indication_unique_disease_indication"),
+            models.CheckConstraint(condition=~Q(disease=""), name="indication_disease_not_blank"),
+            models.CheckConstraint(
+                condition=Q(category__in=["I", "II", "III", "IV"]), name="indication_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(tpv_min__gte=Decimal("0.25"), tpv_min__lte=models.F("tpv_max"), tpv_max__lte=4),
+                name="indication_plasma_volumes_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.disease} — {self.indication}" if self.indication else self.disease
+
+    def get_absolute_url(self) -> str:
+        return reverse("indication-detail", args=[self.pk])
+
+    @property
+    def is_not_recommended(self) -> bool:
+        return self.category == self.Category.IV
+
+
+class Device(models.Model):
+    class Kind(models.TextChoices):
+        CENTRIFUGAL = "centrifugal", _("Centrifugal")
+        MEMBRANE = "membrane", _("Membrane")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("separation"), max_length=12, choices=Kind)
+    model = models.CharField(_("model"), max_length=100, blank=True)
+    ecv_typical_ml = models.PositiveIntegerField(_("extracorporeal volume, typical (mL)"))
+    ecv_max_ml = models.PositiveIntegerField(_("extracorporeal volume, maximum (mL)"))
+    plasma_removal_efficiency = models.DecimalField(
+        _("plasma removal efficiency"),
+        max_digits=3,
+        decimal_places=2,
+        help_text=_("Fraction of the plasma processed that is removed, for example 0.87."),
+    )
+    default_inlet_ac_ratio = models.DecimalField(
+        _("default inlet:anticoagulant ratio"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("For example 10 for 10:1 ACD-A. Leave blank for devices anticoagulated with heparin."),
+    )
+    is_active = models.BooleanField(_("in service"), default=True)
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ecv_typical_ml__gt=0, ecv_max_ml__gte=models.F("ecv_typical_ml")),
+                name="device_ecv_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(plasma_removal_efficiency__gt=0, plasma_removal_efficiency__lte=1),
+                name="device_efficiency_fraction",
+            ),
+            models.CheckConstraint(
+                condition=Q(default_inlet_ac_ratio__isnull=True) | Q(default_inlet_ac_ratio__gt=1),
+                name="device_inlet_ac_ratio_above_one",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductQuerySet(models.QuerySet["Product"]):
+    def default_for(self, kind: str) -> "Product | None":
+        return self.filter(kind=kind, is_default=True, is_active=True).first()
+
+
+class Product(models.Model):
+    """A replacement fluid as the blood bank stocks it: a vial, a plasma unit, a saline bag."""
+
+    class Kind(models.TextChoices):
+        ALBUMIN = "albumin", _("Albumin")
+        PLASMA = "plasma", _("Plasma")
+        SALINE = "saline", _("Saline")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    concentration_percent = models.DecimalField(
+        _("concentration (%)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("Albumin 20 for 20 %; saline 0.9. Not used for plasma."),
+    )
+    package_volume_ml = models.PositiveIntegerField(
+        _("volume per package (mL)"), help_text=_("A vial, a plasma unit or a bag.")
+    )
+    is_default = models.BooleanField(_("default for its kind"), default=False)
+    is_active = models.BooleanField(_("stocked"), default=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(package_volume_ml__gt=0), name="product_volume_positive"),
+            models.CheckConstraint(
+                condition=~Q(kind="albumin")
+                | Q(concentration_percent__isnull=False, concentration_percent__gt=0, concentration_percent__lte=100),
+                name="product_albumin_has_concentration",
+            ),
+            models.UniqueConstraint(fields=["kind"], condition=Q(is_default=True), name="product_one_default_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def grams_per_package(self) -> Decimal | None:
+        if self.kind != self.Kind.ALBUMIN or self.concentration_percent is None:
+            return None
+        return self.concentration_percent * self.package_volume_ml / 100

@@ -1,0 +1,210 @@
+"""Courses (the physician's order, in versions) and the procedures booked for them."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from planner.models.catalogue import Device, Indication
+from planner.models.patients import Patient
+
+
+class Course(models.Model):
+    """What a physician orders for one patient and one indication: one version of the order.
+
+    A signed course is never edited: a change is an amendment, a new version
+    linked to the one it replaces (which becomes 'superseded' and stays readable).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        SUPERSEDED = "superseded", _("Superseded by an amendment")
+
+    class Urgency(models.TextChoices):
+        ROUTINE = "routine", _("Routine")
+        URGENT = "urgent", _("Urgent (within 24 h)")
+        EMERGENCY = "emergency", _("Emergency")
+
+    class Pattern(models.TextChoices):
+        DAILY = "daily", _("Daily")
+        EVERY_OTHER_DAY = "every_other_day", _("Every other day")
+        EVERY_N_DAYS = "every_n_days", _("Every N days")
+        WEEKDAYS = "weekdays", _("Chosen weekdays")
+        WEEKLY = "weekly", _("Weekly")
+
+    class Access(models.TextChoices):
+        PERIPHERAL = "peripheral", _("Peripheral veins")
+        CENTRAL_JUGULAR = "central_jugular", _("Central line, internal jugular")
+        CENTRAL_FEMORAL = "central_femoral", _("Central line, femoral")
+        CENTRAL_SUBCLAVIAN = "central_subclavian", _("Central line, subclavian")
+        PORT = "port", _("Apheresis port")
+
+    class Anticoagulant(models.TextChoices):
+        ACD_A = "acd_a", _("ACD-A (citrate)")
+        HEPARIN = "heparin", _("Heparin")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses", verbose_name=_("patient"))
+    indication = models.ForeignKey(Indication, on_delete=models.PROTECT, related_name="+", verbose_name=_("indication"))
+    # The first version of the order; blank on the first version itself. Its id is the order number.
+    original = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="amendment", editable=False
+    )
+    version = models.PositiveSmallIntegerField(_("version"), default=1, editable=False)
+    amendment_reason = models.TextField(_("reason for the amendment"), blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.DRAFT, editable=False)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    urgency = models.CharField(_("clinical urgency"), max_length=10, choices=Urgency, default=Urgency.ROUTINE)
+
+    plasma_volumes = models.DecimalField(_("plasma volumes per session"), max_digits=3, decimal_places=2)
+    method = models.CharField(_("blood-volume method"), max_length=12)
+    build = models.CharField(_("build (Gilcher)"), max_length=10, blank=True)
+    albumin_fraction = models.DecimalField(_("albumin share"), max_digits=4, decimal_places=3)
+    plasma_fraction = models.DecimalField(_("plasma share (given last)"), max_digits=4, decimal_places=3)
+    saline_fraction = models.DecimalField(_("saline share (given first)"), max_digits=4, decimal_places=3)
+    fluid_proposal = models.JSONField(_("fluid proposal"), default=dict, editable=False)
+    fluid_override_reason = models.TextField(_("reason for overriding the proposal"), blank=True)
+    bleeding_or_coagulopathy = models.BooleanField(_("bleeding or coagulopathy"), default=False)
+    procedure_within_48h = models.BooleanField(_("surgery or biopsy within 48 h"), default=False)
+    liver_failure = models.BooleanField(_("liver failure"), default=False)
+    diffuse_alveolar_haemorrhage = models.BooleanField(_("diffuse alveolar haemorrhage"), default=False)
+    saline_share_wanted = models.BooleanField(_("stable enough for a saline share"), default=False)
+
+    sessions_count = models.PositiveSmallIntegerField(_("number of sessions"))
+    pattern = models.CharField(_("frequency"), max_length=16, choices=Pattern)
+    every_n_days = models.PositiveSmallIntegerField(_("every N days"), default=2)
+    weekdays = models.CharField(_("weekdays"), max_length=13, blank=True, help_text=_("Monday = 0, for example 0,2,4."))
+    first_on = models.DateField(_("first session on"))
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+", verbose_name=_("preferred device"))
+    vascular_access = models.CharField(_("vascular access"), max_length=20, choices=Access)
+    anticoagulant = models.CharField(
+        _("anticoagulant"), max_length=8, choices=Anticoagulant, default=Anticoagulant.ACD_A
+    )
+    inlet_ac_ratio = models.DecimalField(_("inlet:AC ratio"), max_digits=4, decimal_places=1, null=True, blank=True)
+    calcium_prophylaxis = models.BooleanField(_("calcium gluconate prophylaxis"), default=True)
+    on_ace_inhibitor = models.BooleanField(_("takes an ACE inhibitor"), default=False)
+    rituximab_last_at = models.DateTimeField(_("last rituximab dose"), null=True, blank=True)
+    ivig_last_at = models.DateTimeField(_("last IVIG dose"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    # The values the order was calculated from, with the time each was measured.
+    inputs = models.JSONField(_("inputs"), default=dict, editable=False)
+    estimated_duration_min = models.PositiveIntegerField(_("estimated duration (min)"), editable=False)
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True, editable=False)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["-created_at"]
+        permissions = [("sign_course", _("Can sign a course (physicians)"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(albumin_fraction__gte=0, plasma_fraction__gte=0, saline_fraction__gte=0)
+                & Q(saline_fraction__lte=Decimal("0.25")),
+                name="course_fractions_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(plasma_volumes__gte=Decimal("0.25"), plasma_volumes__lte=4), name="course_plasma_volumes"
+            ),
+            models.CheckConstraint(condition=Q(sessions_count__gte=1), name="course_has_sessions"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "cancelled"]) | Q(signed_by__isnull=False, signed_at__isnull=False),
+                name="course_signed_by_someone",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled")
+                | (~Q(cancel_reason="") & Q(cancelled_by__isnull=False, cancelled_at__isnull=False)),
+                name="course_cancel_has_reason_and_author",
+            ),
+            models.CheckConstraint(
+                condition=Q(version=1) | ~Q(amendment_reason=""), name="course_amendment_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.label)
+
+    def get_absolute_url(self) -> str:
+        return reverse("course-detail", args=[self.pk])
+
+    @property
+    def order_number(self) -> int:
+        return self.original_id or self.pk
+
+    @property
+    def label(self) -> str:
+        if self.version == 1:
+            return _("order %(number)s") % {"number": self.order_number}
+        return _("amendment %(version)s of order %(number)s") % {
+            "version": self.version - 1,
+            "number": self.order_number,
+        }
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def weekday_set(self) -> frozenset[int]:
+        return frozenset(int(day) for day in self.weekdays.split(",") if day.strip())
+
+
+class Procedure(models.Model):
+    """One apheresis procedure of a course, booked on a device for a time slot."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="procedures", verbose_name=_("course"))
+    number = models.PositiveSmallIntegerField(_("session"))
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="procedures", verbose_name=_("device"))
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"), help_text=_("Including the turnover after the procedure."))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PLANNED)
+    change_reason = models.TextField(_("reason for the last move or cancellation"), blank=True)
+    # That day's fibrinogen re-runs the fluid rule for this session only.
+    fibrinogen_g_per_l = models.DecimalField(
+        _("fibrinogen before the session (g/L)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    fluid_plan = models.JSONField(_("fluid plan for this session"), default=dict, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+        ordering = ["starts_at", "device"]
+        indexes = [models.Index(fields=["device", "starts_at"], name="procedure_device_start")]
+        # No double booking: on PostgreSQL an exclusion constraint, on SQLite triggers, installed by
+        # planner/db_guards.py because a plain ExclusionConstraint cannot be created on SQLite.
+        # A migration that alters this table must end by re-installing the guard (see db_guards).
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="procedure_ends_after_start"),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(change_reason=""), name="procedure_cancel_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.label} #{self.number} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"

@@ -1,0 +1,67 @@
+"""The planner's views, one module per area; urls.py reaches them all through planner.views."""
+
+from planner.views.calculator import (
+    api_exchange_plan,
+    calculator,
+)
+from planner.views.calendar import (
+    calendar,
+    calendar_ics,
+)
+from planner.views.catalogue import (
+    device_list,
+    indication_detail,
+    indication_list,
+    product_list,
+)
+from planner.views.courses import (
+    course_amend,
+    course_book,
+    course_cancel,
+    course_create,
+    course_detail,
+    course_sign,
+    course_update,
+    procedure_cancel,
+    procedure_fibrinogen,
+    procedure_move,
+)
+from planner.views.patients import (
+    health,
+    home,
+    measurement_create,
+    measurement_update,
+    patient_create,
+    patient_detail,
+    patient_list,
+    patient_update,
+)
+
+__all__ = [
+    "api_exchange_plan",
+    "calculator",
+    "calendar",
+    "calendar_ics",
+    "course_amend",
+    "course_book",
+    "course_cancel",
+    "course_create",
+    "course_detail",
+    "course_sign",
+    "course_update",
+    "device_list",
+    "health",
+    "home",
+    "indication_detail",
+    "indication_list",
+    "measurement_create",
+    "measurement_update",
+    "patient_create",
+    "patient_detail",
+    "patient_list",
+    "patient_update",
+    "procedure_cancel",
+    "procedure_fibrinogen",
+    "procedure_move",
+    "product_list",
+]

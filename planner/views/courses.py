@@ -1,0 +1,317 @@
+"""The course workflow: prescribe, book, sign, amend, cancel; moving and cancelling sessions."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from planner import booking, courses
+from planner.calculator import result_rows
+from planner.exchange import ExchangePlan
+from planner.fluid_rules import FluidProposal
+from planner.forms import (
+    CourseForm,
+    ProcedureMoveForm,
+    ReasonForm,
+    SessionFibrinogenForm,
+)
+from planner.limits import InputError
+from planner.models import Course, Indication, Patient, Procedure
+from planner.schedule_dates import Dose, gap_warnings
+
+
+def _proposal_dict(proposal: FluidProposal) -> dict[str, object]:
+    return {
+        "choice": proposal.choice.value,
+        "albumin_fraction": round(proposal.albumin_fraction, 3),
+        "plasma_fraction": round(proposal.plasma_fraction, 3),
+        "saline_fraction": round(proposal.saline_fraction, 3),
+        "reasons": list(proposal.reasons),
+    }
+
+
+def _course_form_context(form: CourseForm, patient: Patient) -> dict[str, object]:
+    """The live part of the course form: the fluid proposal with its reasons and the numbers."""
+    plan, problem = None, None
+    if form.is_bound and form.proposal is not None and not (set(form.errors) - {"fluid_override_reason"}):
+        course = form.instance
+        course.patient, course.inputs = patient, form.inputs
+        try:
+            plan = courses.plan_for(course)
+        except courses.WorkflowError as error:
+            problem = error.message
+    return {
+        "form": form,
+        "patient": patient,
+        "proposal": form.proposal,
+        "plan": plan,
+        "rows": result_rows(plan) if plan else [],
+        "problem": problem,
+    }
+
+
+def _course_form_page(
+    request: HttpRequest,
+    patient: Patient,
+    *,
+    save: Callable[[CourseForm, ExchangePlan], Course],
+    instance: Course | None = None,
+    initial: dict | None = None,
+    amending: Course | None = None,
+    extra: dict | None = None,
+) -> HttpResponse:
+    """Create, edit and amend share one page: the form, the live proposal and numbers, and Apply the proposal."""
+    data = request.POST.copy() if request.method == "POST" else None
+    applying = data is not None and "apply_proposal" in data
+    form_kwargs = {"patient": patient, "amending": amending is not None or bool(instance and instance.version > 1)}
+    form = CourseForm(data, instance=instance, initial=initial or {}, **form_kwargs)
+    if applying:
+        form.is_valid()  # validation computes the proposal from the facts as they stand
+        if form.proposal is not None:
+            data.update(courses.proposal_shares(form.proposal))
+            data["fluid_override_reason"] = ""
+            form = CourseForm(data, instance=instance, initial=initial or {}, **form_kwargs)
+            form.is_valid()
+    elif data is not None and form.is_valid() and not request.htmx:
+        live = _course_form_context(form, patient)
+        if live["plan"] is not None:
+            course = save(form, live["plan"])
+            return redirect(course)
+        form.add_error(None, live["problem"])
+    context = _course_form_context(form, patient)
+    if request.htmx:
+        return render(request, "planner/course_live.html", context)
+    return render(request, "planner/course_form.html", {**context, **(extra or {}), "amending": amending})
+
+
+def _save_order(course: Course, form: CourseForm, plan: ExchangePlan) -> None:
+    course.inputs, course.fluid_proposal = form.inputs, _proposal_dict(form.proposal)
+    course.estimated_duration_min = plan.as_dict()["duration_min"]
+    course.save()
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("planner.add_course", raise_exception=True)
+def course_create(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+    indication = None
+    if request.GET.get("indication", "").isdigit():
+        indication = get_object_or_404(Indication, pk=request.GET["indication"])
+
+    def save(form: CourseForm, plan: ExchangePlan) -> Course:
+        course = form.save(commit=False)
+        course.patient, course.created_by = patient, request.user
+        _save_order(course, form, plan)
+        messages.success(request, _("Draft %(course)s saved. Book the sessions, then sign.") % {"course": course})
+        return course
+
+    return _course_form_page(
+        request,
+        patient,
+        save=save,
+        initial=courses.initial_from_indication(indication, patient) if indication else None,
+        extra={"indication": indication, "indications": Indication.objects.filter(is_active=True)},
+    )
+
+
+def _course_for_user(request: HttpRequest, pk: int) -> Course:
+    return get_object_or_404(
+        Course.objects.select_related("patient", "indication", "device", "created_by", "signed_by", "previous"),
+        pk=pk,
+    )
+
+
+@require_GET
+@permission_required("planner.view_course", raise_exception=True)
+def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course_for_user(request, pk)
+    procedures = list(course.procedures.select_related("device").order_by("number"))
+    proposals, booking_problem = [], None
+    if course.is_editable and not any(p.status == Procedure.Status.PLANNED for p in procedures):
+        try:
+            proposals = booking.propose(course)
+        except (booking.BookingConflict, InputError) as error:
+            booking_problem = error.message
+    starts = [p.starts_at for p in procedures if p.status == Procedure.Status.PLANNED] or [
+        p.starts_at for p in proposals
+    ]
+    doses = [
+        Dose(drug, given_at)
+        for drug, given_at in (("rituximab", course.rituximab_last_at), ("ivig", course.ivig_last_at))
+        if given_at
+    ]
+    try:
+        plan, plan_problem = courses.plan_for(course), None
+    except courses.WorkflowError as error:
+        plan, plan_problem = None, error.message
+    versions = Course.objects.filter(Q(pk=course.order_number) | Q(original_id=course.order_number)).order_by("version")
+    return render(
+        request,
+        "planner/course_detail.html",
+        {
+            "course": course,
+            "plan": plan,
+            "plan_problem": plan_problem,
+            "inputs": courses.input_rows(course),
+            "rows": result_rows(plan) if plan else [],
+            "procedures": procedures,
+            "proposals": proposals,
+            "booking_problem": booking_problem,
+            "gap_warnings": gap_warnings(starts, doses),
+            "versions": versions,
+            "reason_form": ReasonForm(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("planner.change_course", raise_exception=True)
+def course_update(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course_for_user(request, pk)
+    if not course.is_editable:
+        messages.error(request, _("A signed course cannot be edited: amend it instead."))
+        return redirect(course)
+
+    def save(form: CourseForm, plan: ExchangePlan) -> Course:
+        _save_order(form.save(commit=False), form, plan)
+        messages.success(request, _("Draft saved."))
+        return course
+
+    return _course_form_page(request, course.patient, save=save, instance=course, extra={"course": course})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("planner.add_course", raise_exception=True)
+def course_amend(request: HttpRequest, pk: int) -> HttpResponse:
+    previous = _course_for_user(request, pk)
+    if previous.status not in (Course.Status.SIGNED, Course.Status.IN_PROGRESS) or hasattr(previous, "amendment"):
+        messages.error(request, _("Only a signed course without a pending amendment can be amended."))
+        return redirect(previous)
+    initial = {field: getattr(previous, field) for field in CourseForm.Meta.fields if field != "amendment_reason"}
+    initial["first_on"] = max(previous.first_on, timezone.localdate())
+
+    def save(form: CourseForm, plan: ExchangePlan) -> Course:
+        course = form.save(commit=False)
+        course.patient, course.created_by = previous.patient, request.user
+        course.previous, course.original_id, course.version = previous, previous.order_number, previous.version + 1
+        _save_order(course, form, plan)
+        messages.success(
+            request, _("%(course)s saved as a draft: sign it to replace the current order.") % {"course": course.label}
+        )
+        return course
+
+    return _course_form_page(request, previous.patient, save=save, initial=initial, amending=previous)
+
+
+@require_POST
+@permission_required("planner.sign_course", raise_exception=True)
+def course_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course_for_user(request, pk)
+    try:
+        courses.sign(course, by=request.user)
+        messages.success(request, _("%(course)s signed.") % {"course": course.label})
+    except courses.WorkflowError as error:
+        messages.error(request, error.message)
+    return redirect(course)
+
+
+@require_POST
+@permission_required("planner.change_course", raise_exception=True)
+def course_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course_for_user(request, pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for cancelling the course."))
+        return redirect(course)
+    try:
+        courses.cancel(course, reason=form.cleaned_data["reason"], by=request.user)
+        messages.success(request, _("%(course)s cancelled.") % {"course": course.label})
+    except courses.WorkflowError as error:
+        messages.error(request, error.message)
+    return redirect(course)
+
+
+@require_POST
+@permission_required("planner.add_procedure", raise_exception=True)
+def course_book(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course_for_user(request, pk)
+    if course.status in (Course.Status.CANCELLED, Course.Status.SUPERSEDED, Course.Status.COMPLETED):
+        messages.error(request, _("This course is %(status)s.") % {"status": course.get_status_display()})
+        return redirect(course)
+    if course.procedures.filter(status=Procedure.Status.PLANNED).exists():
+        messages.info(request, _("The sessions are already booked."))
+        return redirect(course)
+    try:
+        booked = booking.book(course, booking.propose(course), by=request.user)
+        messages.success(request, _("%(count)d sessions booked.") % {"count": len(booked)})
+    except (booking.BookingConflict, InputError) as error:
+        messages.error(request, error.message)
+    return redirect(course)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("planner.change_procedure", raise_exception=True)
+def procedure_move(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = get_object_or_404(Procedure.objects.select_related("course", "device"), pk=pk)
+    initial = {"device": procedure.device, "starts_at": timezone.localtime(procedure.starts_at).replace(tzinfo=None)}
+    form = ProcedureMoveForm(request.POST or None, initial=initial)
+    if procedure.status != Procedure.Status.PLANNED:
+        messages.error(request, _("Only a planned session can be moved."))
+        return redirect(procedure.course)
+    if request.method == "POST" and form.is_valid():
+        try:
+            booking.move(
+                procedure,
+                device=form.cleaned_data["device"],
+                starts_at=form.cleaned_data["starts_at"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+            messages.success(request, _("Session moved."))
+            return redirect(procedure.course)
+        except booking.BookingConflict as error:
+            form.add_error("starts_at", error.message)
+    return render(request, "planner/procedure_form.html", {"form": form, "procedure": procedure})
+
+
+@require_POST
+@permission_required("planner.change_procedure", raise_exception=True)
+def procedure_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = get_object_or_404(Procedure.objects.select_related("course"), pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid() or procedure.status != Procedure.Status.PLANNED:
+        messages.error(request, _("Give the reason for cancelling a planned session."))
+    else:
+        booking.cancel(procedure, reason=form.cleaned_data["reason"], by=request.user)
+        messages.success(request, _("Session cancelled."))
+    return redirect(procedure.course)
+
+
+@require_POST
+@permission_required("planner.change_procedure", raise_exception=True)
+@permission_required("planner.add_measurement", raise_exception=True)
+def procedure_fibrinogen(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = get_object_or_404(Procedure.objects.select_related("course__patient", "course__indication"), pk=pk)
+    form = SessionFibrinogenForm(request.POST)
+    if procedure.status != Procedure.Status.PLANNED:
+        messages.error(request, _("Only a planned session takes that day's fibrinogen."))
+    elif not form.is_valid():
+        messages.error(request, " ".join(form.errors["fibrinogen_g_per_l"]))
+    else:
+        procedure = courses.record_session_fibrinogen(
+            procedure, form.cleaned_data["fibrinogen_g_per_l"], by=request.user
+        )
+        plan = procedure.fluid_plan
+        level = messages.WARNING if plan["differs_from_order"] else messages.SUCCESS
+        messages.add_message(
+            request,
+            level,
+            _("Session %(number)s: %(reasons)s") % {"number": procedure.number, "reasons": " ".join(plan["reasons"])},
+        )
+    return redirect(procedure.course)

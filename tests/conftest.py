@@ -1,9 +1,16 @@
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from planner import roles
-from tests.factories import make_user
+from planner.catalogue import load_indications
+from planner.demo import DEMO_DEVICES, DEMO_PRODUCTS
+from planner.models import Device, Patient, Product
+from tests.factories import make_measurement, make_patient, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -56,3 +63,27 @@ def logged_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def unit(db: None) -> None:
+    load_indications()
+    for values in DEMO_DEVICES:
+        Device.objects.create(**values)
+    for values in DEMO_PRODUCTS:
+        Product.objects.create(**values)
+
+
+@pytest.fixture
+def patient(unit: None, physician: User) -> Patient:
+    patient = make_patient(by=physician, sex="female", family_name="王", given_name="秀英")
+    make_measurement(
+        patient=patient,
+        by=physician,
+        taken_at=timezone.now() - timedelta(days=1),
+        weight_kg=Decimal("58"),
+        height_cm=Decimal("158"),
+        haematocrit=Decimal("0.380"),
+        fibrinogen_g_per_l=Decimal("2.9"),
+    )
+    return patient

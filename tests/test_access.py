@@ -13,7 +13,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from planner import roles
-from planner.models import Procedure
+from planner.demo import DEMO_PRODUCTS
+from planner.models import Procedure, Product
 from tests.conftest import logged_in
 from tests.factories import make_course, make_device, make_indication, make_measurement, make_patient, make_user
 
@@ -56,6 +57,9 @@ RULES: dict[str, Rule] = {
     "procedure-cancel": Rule(ANY_LOGGED_IN, status=405),
     "procedure-fibrinogen": Rule(ANY_LOGGED_IN, status=405),
     "calendar": Rule(VIEWERS),
+    "course-order-pdf": Rule(VIEWERS),
+    "procedure-slip-pdf": Rule(VIEWERS),
+    "day-batch-pdf": Rule(VIEWERS),
     "calendar-ics": Rule(VIEWERS),
     # A JSON API: GET is not allowed (405); anonymous POSTs get 401 JSON (tests/test_exchange_doors.py).
     "api-exchange-plan": Rule(ANY_LOGGED_IN, status=405, public=True),
@@ -89,6 +93,8 @@ def urls(physician: User) -> dict[str, str]:
     patient = make_patient(by=physician)
     measurement = make_measurement(patient=patient, by=physician)
     indication = make_indication()
+    for values in DEMO_PRODUCTS:  # the printed order needs the catalogue's products
+        Product.objects.create(**values)
     course = make_course(
         patient=patient, indication=indication, device=make_device(), by=physician, first_on=date(2026, 11, 30)
     )
@@ -109,6 +115,8 @@ def urls(physician: User) -> dict[str, str]:
         "procedure-move": [procedure.pk],
         "procedure-cancel": [procedure.pk],
         "procedure-fibrinogen": [procedure.pk],
+        "course-order-pdf": [course.pk],
+        "procedure-slip-pdf": [procedure.pk],
         "patient-detail": [patient.pk],
         "patient-update": [patient.pk],
         "measurement-create": [patient.pk],

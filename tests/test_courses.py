@@ -1,7 +1,7 @@
 """The course workflow in the browser: prescribe, fluid proposal, book, sign, amend, cancel; calendar and feed."""
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,73 +9,10 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from planner.catalogue import load_indications
-from planner.demo import DEMO_DEVICES, DEMO_PRODUCTS
-from planner.models import Course, Device, Indication, Patient, Product
+from planner.models import Course, Device, Indication, Patient
 from tests.conftest import logged_in
 from tests.factories import make_measurement, make_patient
-
-
-def next_monday() -> date:
-    today = timezone.localdate()
-    return today + timedelta(days=7 - today.weekday())
-
-
-@pytest.fixture
-def unit(db: None) -> None:
-    load_indications()
-    for values in DEMO_DEVICES:
-        Device.objects.create(**values)
-    for values in DEMO_PRODUCTS:
-        Product.objects.create(**values)
-
-
-@pytest.fixture
-def patient(unit: None, physician: User) -> Patient:
-    patient = make_patient(by=physician, sex="female", family_name="王", given_name="秀英")
-    make_measurement(
-        patient=patient,
-        by=physician,
-        taken_at=timezone.now() - timedelta(days=1),
-        weight_kg=Decimal("58"),
-        height_cm=Decimal("158"),
-        haematocrit=Decimal("0.380"),
-        fibrinogen_g_per_l=Decimal("2.9"),
-    )
-    return patient
-
-
-def pemphigus() -> Indication:
-    return Indication.objects.get(disease="Pemphigus vulgaris")
-
-
-def form_data(**changes: object) -> dict[str, object]:
-    return {
-        "indication": pemphigus().pk,
-        "urgency": "routine",
-        "plasma_volumes": "1.0",
-        "method": "nadler",
-        "build": "",
-        "albumin_fraction": "1",
-        "plasma_fraction": "0",
-        "saline_fraction": "0",
-        "fluid_override_reason": "",
-        "sessions_count": "5",
-        "pattern": "every_other_day",
-        "every_n_days": "2",
-        "weekdays": "",
-        "first_on": next_monday().isoformat(),
-        "device": Device.objects.get(name="Spectra Optia 1").pk,
-        "vascular_access": "peripheral",
-        "anticoagulant": "acd_a",
-        "inlet_ac_ratio": "",
-        "calcium_prophylaxis": "on",
-        "notes": "",
-    } | changes
-
-
-def create(user: User, patient: Patient, **changes: object):
-    return logged_in(user).post(reverse("course-create", args=[patient.pk]), form_data(**changes))
+from tests.workflow import create, form_data, next_monday, pemphigus
 
 
 def test_the_indication_prefills_the_course(patient: Patient, physician: User) -> None:

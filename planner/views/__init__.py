@@ -7,6 +7,7 @@ from planner.views.calculator import (
 from planner.views.calendar import (
     calendar,
     calendar_ics,
+    day_batch_pdf,
 )
 from planner.views.catalogue import (
     device_list,
@@ -20,11 +21,13 @@ from planner.views.courses import (
     course_cancel,
     course_create,
     course_detail,
+    course_order_pdf,
     course_sign,
     course_update,
     procedure_cancel,
     procedure_fibrinogen,
     procedure_move,
+    procedure_slip_pdf,
 )
 from planner.views.patients import (
     health,
@@ -38,6 +41,9 @@ from planner.views.patients import (
 )
 
 __all__ = [
+    "course_order_pdf",
+    "day_batch_pdf",
+    "procedure_slip_pdf",
     "api_exchange_plan",
     "calculator",
     "calendar",

@@ -8,14 +8,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from planner import printing
 from planner.models import Device, Procedure
 
 
 def _calendar_range(request: HttpRequest) -> tuple[date, int]:
-    try:
-        day = date.fromisoformat(request.GET.get("on", ""))
-    except ValueError:
-        day = timezone.localdate()
+    day = _day_from(request)
     if request.GET.get("view") == "day":
         return day, 1
     return day - timedelta(days=day.weekday()), 7
@@ -80,3 +78,20 @@ def calendar_ics(request: HttpRequest) -> HttpResponse:
     response = HttpResponse("\r\n".join(lines) + "\r\n", content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="apheresis-unit.ics"'
     return response
+
+
+@require_GET
+@permission_required("planner.view_course", raise_exception=True)
+def day_batch_pdf(request: HttpRequest) -> HttpResponse:
+    """Every order sheet and issue slip for one day's sessions, in one PDF to print at once."""
+    day = _day_from(request)
+    response = HttpResponse(printing.day_batch_pdf(day), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="apheresis-{day:%Y-%m-%d}.pdf"'
+    return response
+
+
+def _day_from(request: HttpRequest) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("on", ""))
+    except ValueError:
+        return timezone.localdate()

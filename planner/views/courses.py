@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from planner import booking, courses
+from planner import booking, courses, printing
 from planner.calculator import result_rows
 from planner.exchange import ExchangePlan
 from planner.fluid_rules import FluidProposal
@@ -315,3 +315,35 @@ def procedure_fibrinogen(request: HttpRequest, pk: int) -> HttpResponse:
             _("Session %(number)s: %(reasons)s") % {"number": procedure.number, "reasons": " ".join(plan["reasons"])},
         )
     return redirect(procedure.course)
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    # Inline so it opens in the browser's viewer for printing; the name carries ids, never patient names.
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@require_GET
+@permission_required("planner.view_course", raise_exception=True)
+def course_order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course_for_user(request, pk)
+    try:
+        return _pdf(printing.order_sheet_pdf(course), f"order-{course.order_number}-v{course.version}.pdf")
+    except courses.WorkflowError as error:
+        messages.error(request, error.message)
+        return redirect(course)
+
+
+@require_GET
+@permission_required("planner.view_course", raise_exception=True)
+def procedure_slip_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = get_object_or_404(
+        Procedure.objects.select_related("device", "course__patient", "course__indication", "course__device"), pk=pk
+    )
+    try:
+        content = printing.issue_slip_pdf(procedure)
+    except courses.WorkflowError as error:
+        messages.error(request, error.message)
+        return redirect(procedure.course)
+    return _pdf(content, f"slip-{procedure.course.order_number}-session-{procedure.number}.pdf")

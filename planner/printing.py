@@ -1,0 +1,184 @@
+"""Printed orders (WeasyPrint): the order sheet, the blood bank's issue slip, and the day's batch.
+
+The PDF templates stand alone (no web layout) and load their CSS from disk:
+WeasyPrint resolves `static/pdf/print.css` against the project folder, never
+over HTTP. Fonts come from the system (fontconfig): WenQuanYi Micro Hei for
+Chinese, DejaVu Sans otherwise.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import segno
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML
+
+from planner import courses
+from planner.blood_groups import compatible_plasma
+from planner.calculator import result_rows
+from planner.exchange import ExchangePlan
+from planner.models import Course, Procedure
+from planner.schedule_dates import Dose, gap_warnings
+
+LABS_BEFORE_COURSE = (
+    "CBC (haematocrit for the calculation)",
+    "PT/APTT, fibrinogen",
+    "ionised Ca, K, Mg",
+    "albumin, IgG",
+    "ABO/RhD if plasma is used",
+    "disease markers; draw diagnostic samples before the first session",
+)
+LABS_BEFORE_SESSION = ("fibrinogen", "ionised Ca", "Hb", "platelets")
+NOT_VALID = {
+    Course.Status.DRAFT: "DRAFT — not valid for use",
+    Course.Status.SUPERSEDED: "SUPERSEDED — not valid for use",
+    Course.Status.CANCELLED: "CANCELLED — not valid for use",
+}
+
+
+@dataclass(frozen=True)
+class SheetData:
+    course: Course
+    plan: ExchangePlan
+    rows: list
+    inputs: list
+    procedures: list[Procedure]
+    warnings: list[str]
+    plasma_groups: tuple[str, ...]
+    qr: str
+    watermark: str
+
+
+def _qr(text: str) -> str:
+    return segno.make(text, error="m").svg_data_uri(scale=3, border=1)
+
+
+def sheet_data(course: Course) -> SheetData:
+    plan = courses.plan_for(course)
+    procedures = list(course.procedures.select_related("device").order_by("number"))
+    planned = [p.starts_at for p in procedures if p.status == Procedure.Status.PLANNED]
+    doses = [
+        Dose(drug, at) for drug, at in (("rituximab", course.rituximab_last_at), ("ivig", course.ivig_last_at)) if at
+    ]
+    warnings = [w.message for w in plan.warnings] + [w.message for w in gap_warnings(planned, doses)]
+    if course.on_ace_inhibitor and course.albumin_fraction > 0:
+        warnings.append("ACE inhibitor: hold for 24 h before each session with albumin (atypical hypotension).")
+    if course.indication.is_not_recommended:
+        warnings.append("ASFA category IV: plasma exchange is not recommended for this indication.")
+    return SheetData(
+        course=course,
+        plan=plan,
+        rows=result_rows(plan),
+        inputs=courses.input_rows(course),
+        procedures=procedures,
+        warnings=warnings,
+        plasma_groups=compatible_plasma(course.patient.abo_group),
+        qr=_qr(f"APHERESIS-ORDER-{course.order_number}-V{course.version}"),
+        watermark=NOT_VALID.get(course.status, ""),
+    )
+
+
+@dataclass(frozen=True)
+class SlipData:
+    procedure: Procedure
+    albumin_vials: int
+    albumin_diluent_ml: int
+    plasma_units: int
+    saline_bags: int
+    fractions: dict
+    plasma_groups: tuple[str, ...]
+    qr: str
+    watermark: str
+
+
+def slip_data(procedure: Procedure, plan: ExchangePlan) -> SlipData:
+    """What the blood bank prepares for one session, with that session's own fluid plan if it has one."""
+    course = procedure.course
+    fluids = plan.as_dict()["replacement"]
+    fractions = {
+        "albumin_fraction": float(course.albumin_fraction),
+        "plasma_fraction": float(course.plasma_fraction),
+        "saline_fraction": float(course.saline_fraction),
+    }
+    albumin_vials, diluent, plasma_units, saline_bags = (
+        fluids["albumin_vials"],
+        fluids["albumin_diluent_ml"],
+        fluids["plasma_units"],
+        fluids["saline_bags"],
+    )
+    if procedure.fluid_plan:
+        # That day's fibrinogen changed the mix: prepare for the session's own plan.
+        fractions = {key: procedure.fluid_plan[key] for key in fractions}
+        products, total = plan.request.products, plan.replacement.total_ml
+        albumin_g = total * fractions["albumin_fraction"] * products.target_albumin_percent / 100
+        albumin_vials = math.ceil(albumin_g / products.albumin_grams_per_vial - 1e-9) if albumin_g else 0
+        diluent = round(albumin_vials * products.diluent_ml_per_vial)
+        plasma_ml = total * fractions["plasma_fraction"]
+        plasma_units = math.ceil(plasma_ml / products.plasma_unit_ml - 1e-9) if plasma_ml else 0
+        saline_ml = total * fractions["saline_fraction"] + diluent
+        saline_bags = math.ceil(saline_ml / products.saline_bag_ml - 1e-9) if saline_ml else 0
+    return SlipData(
+        procedure=procedure,
+        albumin_vials=albumin_vials,
+        albumin_diluent_ml=diluent,
+        plasma_units=plasma_units,
+        saline_bags=saline_bags,
+        fractions=fractions,
+        plasma_groups=compatible_plasma(course.patient.abo_group),
+        qr=_qr(f"APHERESIS-ORDER-{course.order_number}-V{course.version}-S{procedure.number}"),
+        watermark=NOT_VALID.get(course.status, ""),
+    )
+
+
+def _render(template: str, context: dict) -> bytes:
+    html = render_to_string(
+        template,
+        {
+            **context,
+            "unit_name": settings.UNIT_NAME,
+            "printed_at": timezone.now(),
+            "labs_before_course": LABS_BEFORE_COURSE,
+            "labs_before_session": LABS_BEFORE_SESSION,
+            "fibrinogen_trigger": f"{settings.FIBRINOGEN_TRIGGER_G_PER_L:g}",
+        },
+    )
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def order_sheet_pdf(course: Course) -> bytes:
+    return _render("pdf/documents.html", {"documents": [("sheet", sheet_data(course))]})
+
+
+def issue_slip_pdf(procedure: Procedure) -> bytes:
+    plan = courses.plan_for(procedure.course)
+    return _render("pdf/documents.html", {"documents": [("slip", slip_data(procedure, plan))]})
+
+
+def day_procedures(day: date) -> list[Procedure]:
+    start = timezone.make_aware(datetime.combine(day, time()))
+    return list(
+        Procedure.objects.filter(
+            starts_at__gte=start, starts_at__lt=start + timedelta(days=1), status=Procedure.Status.PLANNED
+        )
+        .select_related(
+            "device",
+            "course__patient",
+            "course__indication",
+            "course__device",
+            "course__signed_by",
+            "course__created_by",
+        )
+        .order_by("starts_at", "device__name")
+    )
+
+
+def day_batch_pdf(day: date) -> bytes:
+    """Every order sheet and issue slip for the day's sessions, in one document (one render)."""
+    documents: list[tuple[str, SheetData | SlipData]] = []
+    for procedure in day_procedures(day):
+        sheet = sheet_data(procedure.course)
+        documents += [("sheet", sheet), ("slip", slip_data(procedure, sheet.plan))]
+    return _render("pdf/documents.html", {"documents": documents, "batch_day": day})

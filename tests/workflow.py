@@ -1,0 +1,48 @@
+"""Helpers for tests that walk the course workflow through the test client."""
+
+from datetime import date, timedelta
+
+from django.contrib.auth.models import User
+from django.urls import reverse
+from django.utils import timezone
+
+from planner.models import Device, Indication, Patient
+from tests.conftest import logged_in
+
+
+def next_monday() -> date:
+    today = timezone.localdate()
+    return today + timedelta(days=7 - today.weekday())
+
+
+def pemphigus() -> Indication:
+    return Indication.objects.get(disease="Pemphigus vulgaris")
+
+
+def form_data(**changes: object) -> dict[str, object]:
+    return {
+        "indication": pemphigus().pk,
+        "urgency": "routine",
+        "plasma_volumes": "1.0",
+        "method": "nadler",
+        "build": "",
+        "albumin_fraction": "1",
+        "plasma_fraction": "0",
+        "saline_fraction": "0",
+        "fluid_override_reason": "",
+        "sessions_count": "5",
+        "pattern": "every_other_day",
+        "every_n_days": "2",
+        "weekdays": "",
+        "first_on": next_monday().isoformat(),
+        "device": Device.objects.get(name="Spectra Optia 1").pk,
+        "vascular_access": "peripheral",
+        "anticoagulant": "acd_a",
+        "inlet_ac_ratio": "",
+        "calcium_prophylaxis": "on",
+        "notes": "",
+    } | changes
+
+
+def create(user: User, patient: Patient, **changes: object):
+    return logged_in(user).post(reverse("course-create", args=[patient.pk]), form_data(**changes))

@@ -14,6 +14,7 @@ import segno
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from weasyprint import HTML
 
 from planner import courses
@@ -24,18 +25,18 @@ from planner.models import Course, Procedure
 from planner.schedule_dates import Dose, gap_warnings
 
 LABS_BEFORE_COURSE = (
-    "CBC (haematocrit for the calculation)",
-    "PT/APTT, fibrinogen",
-    "ionised Ca, K, Mg",
-    "albumin, IgG",
-    "ABO/RhD if plasma is used",
-    "disease markers; draw diagnostic samples before the first session",
+    _("CBC (haematocrit for the calculation)"),
+    _("PT/APTT, fibrinogen"),
+    _("ionised Ca, K, Mg"),
+    _("albumin, IgG"),
+    _("ABO/RhD if plasma is used"),
+    _("disease markers; draw diagnostic samples before the first session"),
 )
-LABS_BEFORE_SESSION = ("fibrinogen", "ionised Ca", "Hb", "platelets")
+LABS_BEFORE_SESSION = (_("fibrinogen"), _("ionised Ca"), _("Hb"), _("platelets"))
 NOT_VALID = {
-    Course.Status.DRAFT: "DRAFT — not valid for use",
-    Course.Status.SUPERSEDED: "SUPERSEDED — not valid for use",
-    Course.Status.CANCELLED: "CANCELLED — not valid for use",
+    Course.Status.DRAFT: _("DRAFT — not valid for use"),
+    Course.Status.SUPERSEDED: _("SUPERSEDED — not valid for use"),
+    Course.Status.CANCELLED: _("CANCELLED — not valid for use"),
 }
 
 
@@ -65,9 +66,9 @@ def sheet_data(course: Course) -> SheetData:
     ]
     warnings = [w.message for w in plan.warnings] + [w.message for w in gap_warnings(planned, doses)]
     if course.on_ace_inhibitor and course.albumin_fraction > 0:
-        warnings.append("ACE inhibitor: hold for 24 h before each session with albumin (atypical hypotension).")
+        warnings.append(_("ACE inhibitor: hold for 24 h before each session with albumin (atypical hypotension)."))
     if course.indication.is_not_recommended:
-        warnings.append("ASFA category IV: plasma exchange is not recommended for this indication.")
+        warnings.append(_("ASFA category IV: plasma exchange is not recommended for this indication."))
     return SheetData(
         course=course,
         plan=plan,

@@ -4,8 +4,9 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from planner.models import ApiToken, Device, Indication, Measurement, Patient, Product
+from planner.models import ApiToken, Course, Device, Indication, Measurement, Patient, PatientView, Procedure, Product
 
 admin.site.site_header = _("Apheresis Planner administration")
 admin.site.site_title = _("Apheresis Planner")
@@ -70,7 +71,7 @@ class MeasurementInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(NoDeleteMixin, admin.ModelAdmin):
+class PatientAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ["mrn", "family_name", "given_name", "sex", "date_of_birth", "abo_group", "rhd"]
     list_filter = ["sex", "abo_group"]
     search_fields = ["mrn", "family_name", "given_name"]
@@ -85,7 +86,7 @@ class PatientAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(NoDeleteMixin, admin.ModelAdmin):
+class MeasurementAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ["patient", "taken_at", "weight_kg", "height_cm", "haematocrit", "fibrinogen_g_per_l", "entered_by"]
     list_select_related = ["patient", "entered_by"]
     search_fields = ["patient__mrn"]
@@ -135,3 +136,41 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         messages.success(request, _("%(count)d token(s) revoked.") % {"count": count})
+
+
+class ReadOnlyMixin(NoDeleteMixin):
+    """Orders and bookings change only through the workflow (sign, amend, cancel, move), never by hand here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Course)
+class CourseAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    list_display = ["__str__", "patient", "indication", "status", "version", "created_by", "signed_by", "signed_at"]
+    list_filter = ["status", "urgency"]
+    list_select_related = ["patient", "indication", "created_by", "signed_by", "original"]
+    search_fields = ["patient__mrn"]
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    list_display = ["course", "number", "device", "starts_at", "ends_at", "status", "updated_by"]
+    list_filter = ["status", "device"]
+    list_select_related = ["course", "course__original", "device", "updated_by"]
+    search_fields = ["course__patient__mrn"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(PatientView)
+class PatientViewAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Who opened which patient's record and when: for administrators, never edited."""
+
+    list_display = ["viewed_at", "user", "patient", "page"]
+    list_filter = ["page", "user"]
+    list_select_related = ["user", "patient"]
+    search_fields = ["patient__mrn", "user__username"]
+    date_hierarchy = "viewed_at"

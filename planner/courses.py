@@ -185,8 +185,13 @@ def sign(course: Course, *, by: object) -> Course:
     course.save()
     if course.previous_id:
         # The amendment replaces its predecessor: that one stays readable, its future bookings move over.
-        Course.objects.filter(pk=course.previous_id).update(status=Course.Status.SUPERSEDED)
-        Procedure.objects.filter(course_id=course.previous_id, status=Procedure.Status.PLANNED).update(course=course)
+        # Saved row by row, not QuerySet.update(), so the audit history records each change and who made it.
+        previous = Course.objects.select_for_update().get(pk=course.previous_id)
+        previous.status = Course.Status.SUPERSEDED
+        previous.save()
+        for procedure in Procedure.objects.filter(course=previous, status=Procedure.Status.PLANNED):
+            procedure.course, procedure.updated_by = course, by
+            procedure.save()
     return course
 
 

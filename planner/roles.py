@@ -51,6 +51,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ]
     # Issue and revoke API keys for other hospital systems.
     + ["planner.view_apitoken", "planner.add_apitoken", "planner.change_apitoken"]
+    # Read the log of who opened which patient's record.
+    + ["planner.view_patientview"]
     + [f"auth.{action}_{model}" for model in ("user", "group") for action in ("view", "add", "change")],
 }
 

@@ -9,6 +9,7 @@ from planner.models.patients import (
     Measurement,
     Patient,
     PatientQuerySet,
+    PatientView,
 )
 from planner.models.tokens import ApiToken, ApiTokenQuerySet
 
@@ -25,6 +26,7 @@ __all__ = [
     "Measurement",
     "Patient",
     "PatientQuerySet",
+    "PatientView",
     "Procedure",
     "Product",
     "ProductQuerySet",

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from planner.models.catalogue import Device, Indication
 from planner.models.patients import Patient
@@ -112,6 +113,9 @@ class Course(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
 
+    # Who changed what, when, with the values before and after (django-simple-history).
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("course")
         verbose_name_plural = _("courses")
@@ -190,6 +194,9 @@ class Procedure(models.Model):
     fluid_plan = models.JSONField(_("fluid plan for this session"), default=dict, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    # Who changed what, when, with the values before and after (django-simple-history).
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("procedure")

@@ -12,6 +12,7 @@ from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from planner import limits
 from planner.validators import HaematocritFraction, in_range
@@ -91,6 +92,9 @@ class Patient(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("updated by")
     )
+
+    # Who changed what, when, with the values before and after (django-simple-history).
+    history = HistoricalRecords()
 
     objects = PatientQuerySet.as_manager()
 
@@ -237,6 +241,9 @@ class Measurement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("updated by")
     )
 
+    # Who changed what, when, with the values before and after (django-simple-history).
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("measurement")
         verbose_name_plural = _("measurements")
@@ -315,3 +322,23 @@ class LatestMeasurements:
     @property
     def markers(self) -> dict[str, LatestValue]:
         return {name: latest for name, latest in self.values.items() if name not in MEASURED_FIELDS}
+
+
+class PatientView(models.Model):
+    """Who opened which patient's record, when, and on which page: reads are logged as well as writes."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+", verbose_name=_("patient"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    viewed_at = models.DateTimeField(_("viewed at"), auto_now_add=True)
+    page = models.CharField(_("page"), max_length=40)
+
+    class Meta:
+        verbose_name = _("patient record view")
+        verbose_name_plural = _("patient record views")
+        ordering = ["-viewed_at"]
+        indexes = [models.Index(fields=["patient", "-viewed_at"], name="patientview_patient_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.patient_id} {self.viewed_at:%Y-%m-%d %H:%M}"

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from planner.calculator import ExchangeForm, initial_from_patient, result_rows
 from planner.models import ApiToken, Patient
+from planner.views.patients import log_patient_view
 
 # Every staff role may calculate: the calculator reads the catalogue's devices and products.
 CALCULATOR_PERMISSION = "planner.view_product"
@@ -32,6 +33,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
         patient = get_object_or_404(Patient, pk=patient_id) if str(patient_id).isdigit() else None
         if patient is None:
             raise Http404
+        log_patient_view(request, patient, "calculator")
         initial, prefilled = initial_from_patient(patient)
     if request.method == "POST":
         form = ExchangeForm(request.POST)

@@ -24,6 +24,7 @@ from planner.forms import (
 from planner.limits import InputError
 from planner.models import Course, Indication, Patient, Procedure
 from planner.schedule_dates import Dose, gap_warnings
+from planner.views.patients import log_patient_view
 
 
 def _proposal_dict(proposal: FluidProposal) -> dict[str, object]:
@@ -131,6 +132,7 @@ def _course_for_user(request: HttpRequest, pk: int) -> Course:
 @permission_required("planner.view_course", raise_exception=True)
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     course = _course_for_user(request, pk)
+    log_patient_view(request, course.patient, "course-detail")
     procedures = list(course.procedures.select_related("device").order_by("number"))
     proposals, booking_problem = [], None
     if course.is_editable and not any(p.status == Procedure.Status.PLANNED for p in procedures):
@@ -328,6 +330,7 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 @permission_required("planner.view_course", raise_exception=True)
 def course_order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     course = _course_for_user(request, pk)
+    log_patient_view(request, course.patient, "order-pdf")
     try:
         return _pdf(printing.order_sheet_pdf(course), f"order-{course.order_number}-v{course.version}.pdf")
     except courses.WorkflowError as error:

@@ -16,7 +16,7 @@ from planner.forms import (
     PatientForm,
     PatientSearchForm,
 )
-from planner.models import Measurement, Patient
+from planner.models import Measurement, Patient, PatientView
 
 # Search returns at most this many patients; more means the query should be narrower.
 PATIENT_SEARCH_LIMIT = 50
@@ -63,10 +63,16 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     return render(request, "planner/patient_list.html", context)
 
 
+def log_patient_view(request: HttpRequest, patient: Patient, page: str) -> None:
+    """Record who opened which patient's record: reads of a clinical record are audited like writes."""
+    PatientView.objects.create(patient=patient, user=request.user, page=page)
+
+
 @require_GET
 @permission_required("planner.view_patient", raise_exception=True)
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient.objects.select_related("created_by", "updated_by"), pk=pk)
+    log_patient_view(request, patient, "patient-detail")
     measurements = list(patient.measurements.select_related("entered_by").order_by("-taken_at", "-pk"))
     return render(
         request,

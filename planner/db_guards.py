@@ -1,5 +1,7 @@
 """Rules the database enforces that Django cannot declare on a model for both backends.
 
+Also: a course that is no longer a draft cannot be changed or deleted (see COURSE_GUARD below).
+
 No double booking: PostgreSQL gets an exclusion constraint (btree_gist) over
 (device, [starts_at, ends_at)) for active procedures; SQLite gets BEFORE INSERT
 and BEFORE UPDATE triggers with the same rule. SQLite drops triggers when Django
@@ -60,3 +62,68 @@ def remove_booking_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) 
     else:
         for trigger in SQLITE_TRIGGERS:
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+
+
+# A course that is no longer a draft changes only through the workflow: its status (signed -> in progress
+# -> completed, superseded, cancelled), the cancellation's reason, author and time, and updated_at.
+COURSE_GUARD = "course_signed_is_immutable"
+COURSE_MUTABLE_COLUMNS = {"status", "cancel_reason", "cancelled_at", "cancelled_by_id", "updated_at"}
+
+
+def _course_frozen_columns(apps: object) -> list[str]:
+    course = apps.get_model("planner", "Course")
+    return sorted(f.column for f in course._meta.concrete_fields if f.column not in COURSE_MUTABLE_COLUMNS)
+
+
+def install_course_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Refuse editing or deleting a course that is no longer a draft, whatever the door (ORM, bulk, SQL).
+
+    Re-installed (dropped and created) by every migration that alters planner_course, so new columns
+    are frozen too and SQLite's table rebuilds do not lose it.
+    """
+    columns = _course_frozen_columns(apps)
+    message = f"{COURSE_GUARD}: a signed course cannot be changed; amend it instead"
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in columns)
+        schema_editor.execute(f"""
+            CREATE OR REPLACE FUNCTION {COURSE_GUARD}() RETURNS trigger AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    IF OLD.status <> 'draft' THEN
+                        RAISE EXCEPTION '{message}' USING ERRCODE = 'integrity_constraint_violation';
+                    END IF;
+                    RETURN OLD;
+                END IF;
+                IF OLD.status <> 'draft' AND (NEW.status = 'draft' OR {changed}) THEN
+                    RAISE EXCEPTION '{message}' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            DROP TRIGGER IF EXISTS {COURSE_GUARD} ON planner_course;
+            CREATE TRIGGER {COURSE_GUARD} BEFORE UPDATE OR DELETE ON planner_course
+                FOR EACH ROW EXECUTE FUNCTION {COURSE_GUARD}();
+        """)
+    elif vendor == "sqlite":
+        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in columns)
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_update")
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_delete")
+        schema_editor.execute(f"""
+            CREATE TRIGGER {COURSE_GUARD}_update BEFORE UPDATE ON planner_course
+            WHEN OLD.status <> 'draft' AND (NEW.status = 'draft' OR {changed})
+            BEGIN SELECT RAISE(ABORT, '{message}'); END""")
+        schema_editor.execute(f"""
+            CREATE TRIGGER {COURSE_GUARD}_delete BEFORE DELETE ON planner_course
+            WHEN OLD.status <> 'draft'
+            BEGIN SELECT RAISE(ABORT, '{message}'); END""")
+    else:
+        raise NotImplementedError(f"No signed-course guard for the {vendor} database.")
+
+
+def remove_course_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD} ON planner_course")
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {COURSE_GUARD}()")
+    else:
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_update")
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_delete")

@@ -3,7 +3,6 @@
 import shutil
 import subprocess
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
@@ -123,8 +122,9 @@ def test_the_pdf_template_loads_nothing_over_http() -> None:
     assert 'href="static/pdf/print.css"' in template
 
 
-def test_a_course_without_inputs_is_a_message_not_an_error(signed: Course, physician: User) -> None:
-    Course.objects.filter(pk=signed.pk).update(inputs={})
-    response = logged_in(physician).get(reverse("course-order-pdf", args=[signed.pk]), follow=True)
+def test_a_course_without_inputs_is_a_message_not_an_error(patient: object, physician: User) -> None:
+    create(physician, patient)
+    draft = Course.objects.get()
+    Course.objects.filter(pk=draft.pk).update(inputs={})  # a draft may still change; a signed course may not
+    response = logged_in(physician).get(reverse("course-order-pdf", args=[draft.pk]), follow=True)
     assert "has no recorded weight_kg" in response.content.decode()
-    assert Decimal(signed.plasma_volumes) == Decimal("1.0")

@@ -1,0 +1,78 @@
+"""A signed course cannot be edited through any door: the view, the admin, the ORM, a bulk update, raw SQL."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+
+from planner import db_guards
+from planner.models import Course, Patient
+from tests.conftest import logged_in
+from tests.workflow import create
+
+
+@pytest.fixture
+def signed(patient: Patient, physician: User) -> Course:
+    create(physician, patient)
+    course = Course.objects.get()
+    logged_in(physician).post(reverse("course-sign", args=[course.pk]))
+    course.refresh_from_db()
+    assert course.status == Course.Status.SIGNED
+    return course
+
+
+def _refused(action: object) -> None:
+    with pytest.raises(IntegrityError, match=db_guards.COURSE_GUARD), transaction.atomic():
+        action()
+
+
+def test_a_draft_may_still_change(patient: Patient, physician: User) -> None:
+    create(physician, patient)
+    Course.objects.update(plasma_volumes=Decimal("1.5"))
+    assert Course.objects.get().plasma_volumes == Decimal("1.5")
+
+
+def test_the_orm_cannot_change_a_signed_course(signed: Course) -> None:
+    signed.plasma_volumes = Decimal("1.5")
+    _refused(signed.save)
+
+
+def test_a_bulk_update_cannot_change_a_signed_course(signed: Course) -> None:
+    _refused(lambda: Course.objects.filter(pk=signed.pk).update(albumin_fraction=0, plasma_fraction=1))
+
+
+def test_raw_sql_cannot_change_or_unsign_a_signed_course(signed: Course) -> None:
+    def raw(sql: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [signed.pk])
+
+    _refused(lambda: raw("UPDATE planner_course SET sessions_count = 9 WHERE id = %s"))
+    _refused(lambda: raw("UPDATE planner_course SET status = 'draft' WHERE id = %s"))
+    _refused(lambda: raw("DELETE FROM planner_course WHERE id = %s"))
+
+
+def test_the_edit_page_and_the_admin_refuse_too(signed: Course, physician: User) -> None:
+    response = logged_in(physician).get(reverse("course-update", args=[signed.pk]), follow=True)
+    assert "A signed course cannot be edited: amend it instead." in response.content.decode()
+    root = User.objects.create_superuser(username="root", password="x")
+    change = logged_in(root).post(reverse("admin:planner_course_change", args=[signed.pk]), {"plasma_volumes": "2"})
+    assert change.status_code == 403
+
+
+def test_the_workflow_still_moves_a_signed_course_on(signed: Course, physician: User) -> None:
+    logged_in(physician).post(reverse("course-cancel", args=[signed.pk]), {"reason": "Transferred"})
+    signed.refresh_from_db()
+    assert (signed.status, signed.cancel_reason) == ("cancelled", "Transferred")
+
+
+def test_the_guard_is_installed_after_every_migration(db: None) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'planner_course'")
+            names = {row[0] for row in cursor.fetchall()}
+            assert names == {f"{db_guards.COURSE_GUARD}_update", f"{db_guards.COURSE_GUARD}_delete"}
+        else:
+            cursor.execute("SELECT 1 FROM pg_trigger WHERE tgname = %s", [db_guards.COURSE_GUARD])
+            assert cursor.fetchone() == (1,)

@@ -1,12 +1,28 @@
+import csv
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from planner.models import ApiToken, Course, Device, Indication, Measurement, Patient, PatientView, Procedure, Product
+from planner import records
+from planner.models import (
+    AdverseEvent,
+    ApiToken,
+    Course,
+    Device,
+    Indication,
+    IssuedProduct,
+    Measurement,
+    Patient,
+    PatientView,
+    Procedure,
+    Product,
+    SessionRecord,
+)
 
 admin.site.site_header = _("Apheresis Planner administration")
 admin.site.site_title = _("Apheresis Planner")
@@ -174,3 +190,124 @@ class PatientViewAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["user", "patient"]
     search_fields = ["patient__mrn", "user__username"]
     date_hierarchy = "viewed_at"
+
+
+class ReviewedFilter(admin.SimpleListFilter):
+    title = _("reviewed")
+    parameter_name = "reviewed"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("Reviewed")), ("no", _("Not reviewed"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(reviewed_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(reviewed_at__isnull=True)
+        return queryset
+
+
+class AdverseEventInline(admin.TabularInline):
+    model = AdverseEvent
+    fields = [
+        "occurred_at",
+        "kind",
+        "severity",
+        "action_taken",
+        "procedure_interrupted",
+        "procedure_stopped",
+        "outcome",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class IssuedProductInline(admin.TabularInline):
+    model = IssuedProduct
+    fields = ["product", "lot_number", "abo_group", "quantity", "quantity_given", "issued_by", "issued_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+CSV_COLUMNS = [
+    ("date", lambda r: timezone.localtime(r.procedure.starts_at).strftime("%Y-%m-%d %H:%M")),
+    ("mrn", lambda r: r.procedure.course.patient.mrn),
+    ("order", lambda r: r.procedure.course.order_number),
+    ("session", lambda r: r.procedure.number),
+    ("device", lambda r: r.procedure.device.name),
+    ("indication", lambda r: str(r.procedure.course.indication)),
+    ("outcome", lambda r: r.outcome),
+    ("plasma_removed_ml", lambda r: r.plasma_removed_ml),
+    ("replacement_given_ml", lambda r: r.replacement_given_ml),
+    ("fluid_balance_percent", lambda r: r.fluid_balance_percent),
+    ("adverse_events", lambda r: "; ".join(f"{e.kind}/{e.severity}" for e in r.adverse_events.all())),
+    ("reviewed_by", lambda r: r.reviewed_by.get_username() if r.reviewed_by else ""),
+    ("reviewed_at", lambda r: timezone.localtime(r.reviewed_at).strftime("%Y-%m-%d %H:%M") if r.reviewed_at else ""),
+]
+
+
+@admin.register(SessionRecord)
+class SessionRecordAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    """The session log for reviewers: filter, read, mark reviewed, export. Records change at the bedside only."""
+
+    list_display = ["procedure", "patient_mrn", "device", "outcome", "worst_event", "reviewed_by", "reviewed_at"]
+    list_filter = [
+        ReviewedFilter,
+        "outcome",
+        ("procedure__device", admin.RelatedOnlyFieldListFilter),
+        ("procedure__course__indication", admin.RelatedOnlyFieldListFilter),
+        "adverse_events__severity",
+    ]
+    date_hierarchy = "procedure__starts_at"
+    search_fields = ["procedure__course__patient__mrn"]
+    list_select_related = [
+        "procedure__device",
+        "procedure__course__patient",
+        "procedure__course__original",
+        "reviewed_by",
+    ]
+    inlines = [AdverseEventInline, IssuedProductInline]
+    actions = ["mark_reviewed", "export_csv"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SessionRecord]:
+        return super().get_queryset(request).prefetch_related("adverse_events").distinct()
+
+    @admin.display(description=_("MRN"), ordering="procedure__course__patient__mrn")
+    def patient_mrn(self, record: SessionRecord) -> str:
+        return record.procedure.course.patient.mrn
+
+    @admin.display(description=_("device"))
+    def device(self, record: SessionRecord) -> str:
+        return record.procedure.device.name
+
+    @admin.display(description=_("worst adverse event"))
+    def worst_event(self, record: SessionRecord) -> str:
+        order = ["mild", "moderate", "severe"]
+        events = sorted(record.adverse_events.all(), key=lambda e: order.index(e.severity), reverse=True)
+        return str(events[0]) if events else "—"
+
+    @admin.action(description=_("Mark the selected sessions reviewed"), permissions=["review"])
+    def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[SessionRecord]) -> None:
+        count = records.mark_reviewed(queryset, by=request.user)
+        messages.success(request, _("%(count)d session(s) marked reviewed.") % {"count": count})
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("planner.review_sessionrecord")
+
+    @admin.action(description=_("Export the selected sessions as CSV"))
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[SessionRecord]) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="session-log.csv"'
+        writer = csv.writer(response)
+        writer.writerow([name for name, _value in CSV_COLUMNS])
+        for record in queryset.order_by("procedure__starts_at"):
+            writer.writerow([value(record) for _name, value in CSV_COLUMNS])
+        return response

@@ -127,3 +127,68 @@ def remove_course_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -
     else:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_update")
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_delete")
+
+
+# A reviewed session record, its adverse events and its issued products are locked.
+REVIEW_GUARD = "session_reviewed_is_locked"
+_REVIEW_MESSAGE = f"{REVIEW_GUARD}: a reviewed session record cannot be changed"
+# (table, how to find the record's id from a row of it)
+_REVIEW_TABLES = (
+    ("planner_sessionrecord", "id"),
+    ("planner_adverseevent", "record_id"),
+    ("planner_issuedproduct", "record_id"),
+)
+
+
+def _reviewed(row: str, record_column: str) -> str:
+    return f"(SELECT reviewed_at FROM planner_sessionrecord WHERE id = {row}.{record_column}) IS NOT NULL"
+
+
+def install_review_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    vendor = schema_editor.connection.vendor
+    remove_review_guard(apps, schema_editor)
+    for table, record_column in _REVIEW_TABLES:
+        if vendor == "postgresql":
+            if table == "planner_sessionrecord":
+                check = "(TG_OP = 'UPDATE' OR TG_OP = 'DELETE') AND OLD.reviewed_at IS NOT NULL"
+            else:
+                check = (
+                    f"(TG_OP <> 'DELETE' AND {_reviewed('NEW', record_column)})"
+                    f" OR (TG_OP <> 'INSERT' AND {_reviewed('OLD', record_column)})"
+                )
+            schema_editor.execute(f"""
+                CREATE OR REPLACE FUNCTION {REVIEW_GUARD}_{table}() RETURNS trigger AS $$
+                BEGIN
+                    IF {check} THEN
+                        RAISE EXCEPTION '{_REVIEW_MESSAGE}' USING ERRCODE = 'integrity_constraint_violation';
+                    END IF;
+                    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                    RETURN NEW;
+                END $$ LANGUAGE plpgsql;
+                CREATE TRIGGER {REVIEW_GUARD}_{table} BEFORE INSERT OR UPDATE OR DELETE ON {table}
+                    FOR EACH ROW EXECUTE FUNCTION {REVIEW_GUARD}_{table}();
+            """)
+        elif vendor == "sqlite":
+            for operation, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD")):
+                if table == "planner_sessionrecord":
+                    if operation == "INSERT":
+                        continue
+                    condition = "OLD.reviewed_at IS NOT NULL"
+                else:
+                    condition = _reviewed(row, record_column)
+                schema_editor.execute(f"""
+                    CREATE TRIGGER {REVIEW_GUARD}_{table}_{operation.lower()} BEFORE {operation} ON {table}
+                    WHEN {condition}
+                    BEGIN SELECT RAISE(ABORT, '{_REVIEW_MESSAGE}'); END""")
+        else:
+            raise NotImplementedError(f"No review guard for the {vendor} database.")
+
+
+def remove_review_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    for table, _column in _REVIEW_TABLES:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {REVIEW_GUARD}_{table} ON {table}")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {REVIEW_GUARD}_{table}()")
+        else:
+            for operation in ("insert", "update", "delete"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {REVIEW_GUARD}_{table}_{operation}")

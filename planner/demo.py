@@ -228,7 +228,8 @@ def seed_demo(*, today: date | None = None) -> dict[str, int]:
             defaults={
                 "first_name": first_name,
                 "last_name": last_name,
-                "is_staff": role == roles.ADMIN,
+                # Reviewers review session logs in the administration.
+                "is_staff": role in (roles.ADMIN, roles.REVIEWER),
                 "is_superuser": role == roles.ADMIN,
             },
         )

@@ -9,7 +9,18 @@ from planner import limits
 from planner.calculator import BUILD_CHOICES, METHOD_CHOICES
 from planner.courses import FACTS, fluid_proposal, fractions_differ, snapshot_inputs
 from planner.limits import InputError
-from planner.models import MEASURED_FIELDS, Course, Device, Indication, Measurement, Patient
+from planner.models import (
+    MEASURED_FIELDS,
+    AdverseEvent,
+    Course,
+    Device,
+    Indication,
+    IssuedProduct,
+    Measurement,
+    Patient,
+    Product,
+    SessionRecord,
+)
 from planner.validators import in_range
 
 # A clock a few minutes ahead on a ward PC must not block charting.
@@ -237,3 +248,101 @@ class SessionFibrinogenForm(forms.Form):
         decimal_places=2,
         validators=[in_range(limits.FIBRINOGEN_G_PER_L, "g/L")],
     )
+
+
+class SessionRecordForm(forms.ModelForm):
+    class Meta:
+        model = SessionRecord
+        fields = [
+            "consent_confirmed",
+            "ace_inhibitor_held",
+            "access_working",
+            "systolic_bp_mmhg",
+            "diastolic_bp_mmhg",
+            "heart_rate_per_min",
+            "ionised_calcium_mmol_per_l",
+            "started_at",
+            "ended_at",
+            "whole_blood_processed_ml",
+            "plasma_removed_ml",
+            "albumin_given_ml",
+            "plasma_given_ml",
+            "saline_given_ml",
+            "anticoagulant_used_ml",
+            "calcium_given_ml",
+            "outcome",
+            "outcome_reason",
+            "notes",
+        ]
+        widgets = {
+            "started_at": IsoDateTimeInput(),
+            "ended_at": IsoDateTimeInput(),
+            "outcome_reason": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        started, ended = cleaned.get("started_at"), cleaned.get("ended_at")
+        if ended and not started:
+            self.add_error("started_at", _("Record when the procedure started."))
+        elif started and ended and ended <= started:
+            self.add_error("ended_at", _("The end must be after the start."))
+        for moment in ("started_at", "ended_at"):
+            if cleaned.get(moment) and cleaned[moment] > timezone.now() + FUTURE_TOLERANCE:
+                self.add_error(moment, _("This time is in the future."))
+        outcome = cleaned.get("outcome")
+        if outcome in ("stopped_early", "not_started") and not cleaned.get("outcome_reason", "").strip():
+            self.add_error("outcome_reason", _("Give the reason the procedure was stopped or not started."))
+        if outcome == "completed" and not (started and ended):
+            self.add_error("ended_at", _("A completed procedure needs its start and end times."))
+        if outcome in ("in_progress", "completed") and not (
+            cleaned.get("consent_confirmed") and cleaned.get("access_working")
+        ):
+            self.add_error("consent_confirmed", _("Confirm consent and working access before the procedure."))
+        return cleaned
+
+
+class AdverseEventForm(forms.ModelForm):
+    class Meta:
+        model = AdverseEvent
+        fields = [
+            "kind",
+            "severity",
+            "occurred_at",
+            "action_taken",
+            "procedure_interrupted",
+            "procedure_stopped",
+            "outcome",
+        ]
+        widgets = {
+            "occurred_at": IsoDateTimeInput(),
+            "action_taken": forms.Textarea(attrs={"rows": 2}),
+            "outcome": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean_occurred_at(self) -> datetime:
+        occurred_at = self.cleaned_data["occurred_at"]
+        if occurred_at > timezone.now() + FUTURE_TOLERANCE:
+            raise forms.ValidationError(_("This time is in the future."), code="future")
+        return occurred_at
+
+
+class IssuedProductForm(forms.ModelForm):
+    class Meta:
+        model = IssuedProduct
+        fields = ["product", "lot_number", "abo_group", "quantity"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.filter(is_active=True)
+        self.fields["abo_group"] = forms.ChoiceField(
+            label=_("ABO (plasma)"), choices=[("", "—"), *Patient.AboGroup.choices], required=False
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        product = cleaned.get("product")
+        if product is not None and product.kind == Product.Kind.PLASMA and not cleaned.get("abo_group"):
+            self.add_error("abo_group", _("Give the ABO group of the plasma issued."))
+        return cleaned

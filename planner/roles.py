@@ -20,6 +20,16 @@ _SCHEDULE_VIEW = ["planner.view_course", "planner.view_procedure"]
 _ORDER = ["planner.add_course", "planner.change_course", "planner.sign_course"]
 # Running the unit: book, move and cancel sessions.
 _BOOK = ["planner.add_procedure", "planner.change_procedure"]
+_RECORDS_VIEW = ["planner.view_sessionrecord", "planner.view_adverseevent", "planner.view_issuedproduct"]
+# At the bedside: record the session, its adverse events and what was given.
+_RECORD = [
+    "planner.add_sessionrecord",
+    "planner.change_sessionrecord",
+    "planner.add_adverseevent",
+    "planner.change_issuedproduct",
+]
+# The blood bank issues products, traceable by lot or unit number.
+_ISSUE = ["planner.add_issuedproduct"]
 _PATIENT_VIEW = ["planner.view_patient", "planner.view_measurement"]
 _PATIENT_EDIT = [
     "planner.add_patient",
@@ -30,13 +40,20 @@ _PATIENT_EDIT = [
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Orders and signs courses; records patients and their labs.
-    PHYSICIAN: _CATALOGUE_VIEW + _PATIENT_VIEW + _PATIENT_EDIT + _SCHEDULE_VIEW + _ORDER + _BOOK,
+    PHYSICIAN: _CATALOGUE_VIEW
+    + _PATIENT_VIEW
+    + _PATIENT_EDIT
+    + _SCHEDULE_VIEW
+    + _ORDER
+    + _BOOK
+    + _RECORDS_VIEW
+    + _RECORD,
     # Runs and records sessions; records weights and the day's labs.
-    NURSE: _CATALOGUE_VIEW + _PATIENT_VIEW + _PATIENT_EDIT + _SCHEDULE_VIEW + _BOOK,
+    NURSE: _CATALOGUE_VIEW + _PATIENT_VIEW + _PATIENT_EDIT + _SCHEDULE_VIEW + _BOOK + _RECORDS_VIEW + _RECORD,
     # Prepares and issues fluids: reads patients (ABO, allergies), labs and orders.
-    BLOOD_BANK: _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW,
+    BLOOD_BANK: _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW + _RECORDS_VIEW + _ISSUE,
     # Reviews session logs; reads everything else.
-    REVIEWER: _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW,
+    REVIEWER: _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW + _RECORDS_VIEW + ["planner.review_sessionrecord"],
     # Keeps the catalogue and the staff list.
     # An administrator keeps the catalogue and staff; signing stays with physicians.
     ADMIN: _CATALOGUE_VIEW
@@ -44,6 +61,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _PATIENT_EDIT
     + _SCHEDULE_VIEW
     + _BOOK
+    + _RECORDS_VIEW
     + [
         f"planner.{action}_{model}"
         for model in ("indication", "device", "product")

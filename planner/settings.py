@@ -211,6 +211,11 @@ except ValueError as error:
 if not _opens < _closes or not set(_closed) <= set(range(7)):
     raise ImproperlyConfigured("UNIT_OPENS must be before UNIT_CLOSES; CLOSED_WEEKDAYS are 0 (Monday) to 6.")
 
+# Session recording: when the screen flags a deviation from the order.
+MIN_EXCHANGED_FRACTION = env_float("MIN_EXCHANGED_FRACTION", 0.90, minimum=0.5, maximum=1)
+FLUID_BALANCE_MARGIN_PERCENT = env_float("FLUID_BALANCE_MARGIN_PERCENT", 10, minimum=1, maximum=50)
+DURATION_OVERRUN_FACTOR = env_float("DURATION_OVERRUN_FACTOR", 1.5, minimum=1, maximum=5)
+
 # Paediatric blood volume, mL/kg: preterm neonate, term neonate, infant, child.
 PAEDIATRIC_ML_PER_KG = tuple(
     env_float(f"PAEDIATRIC_ML_PER_KG_{band}", default, minimum=50, maximum=120)

@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from planner import roles
 from planner.demo import DEMO_PRODUCTS
-from planner.models import Procedure, Product
+from planner.models import IssuedProduct, Procedure, Product, SessionRecord
 from tests.conftest import logged_in
 from tests.factories import make_course, make_device, make_indication, make_measurement, make_patient, make_user
 
@@ -57,6 +57,10 @@ RULES: dict[str, Rule] = {
     "procedure-cancel": Rule(ANY_LOGGED_IN, status=405),
     "procedure-fibrinogen": Rule(ANY_LOGGED_IN, status=405),
     "calendar": Rule(VIEWERS),
+    "procedure-record": Rule(VIEWERS),
+    "adverse-event-create": Rule(ANY_LOGGED_IN, status=405),
+    "issued-product-create": Rule(ANY_LOGGED_IN, status=405),
+    "issued-product-given": Rule(ANY_LOGGED_IN, status=405),
     "course-order-pdf": Rule(VIEWERS),
     "procedure-slip-pdf": Rule(VIEWERS),
     "day-batch-pdf": Rule(VIEWERS),
@@ -106,6 +110,10 @@ def urls(physician: User) -> dict[str, str]:
         starts_at=datetime(2026, 11, 30, 1, tzinfo=UTC),
         ends_at=datetime(2026, 11, 30, 3, tzinfo=UTC),
     )
+    record = SessionRecord.objects.create(procedure=procedure, recorded_by=physician)
+    issued = IssuedProduct.objects.create(
+        record=record, product=Product.objects.first(), lot_number="L1", quantity=1, issued_by=physician
+    )
     with_args = {
         **dict.fromkeys(
             ["course-detail", "course-update", "course-amend", "course-sign", "course-cancel", "course-book"],
@@ -116,6 +124,10 @@ def urls(physician: User) -> dict[str, str]:
         "procedure-cancel": [procedure.pk],
         "procedure-fibrinogen": [procedure.pk],
         "course-order-pdf": [course.pk],
+        "procedure-record": [procedure.pk],
+        "adverse-event-create": [procedure.pk],
+        "issued-product-create": [procedure.pk],
+        "issued-product-given": [issued.pk],
         "procedure-slip-pdf": [procedure.pk],
         "patient-detail": [patient.pk],
         "patient-update": [patient.pk],

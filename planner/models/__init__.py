@@ -11,9 +11,13 @@ from planner.models.patients import (
     PatientQuerySet,
     PatientView,
 )
+from planner.models.records import AdverseEvent, IssuedProduct, SessionRecord
 from planner.models.tokens import ApiToken, ApiTokenQuerySet
 
 __all__ = [
+    "AdverseEvent",
+    "IssuedProduct",
+    "SessionRecord",
     "MEASURED_FIELDS",
     "ApiToken",
     "ApiTokenQuerySet",

@@ -39,8 +39,18 @@ from planner.views.patients import (
     patient_list,
     patient_update,
 )
+from planner.views.records import (
+    adverse_event_create,
+    issued_product_create,
+    issued_product_given,
+    procedure_record,
+)
 
 __all__ = [
+    "adverse_event_create",
+    "issued_product_create",
+    "issued_product_given",
+    "procedure_record",
     "course_order_pdf",
     "day_batch_pdf",
     "procedure_slip_pdf",

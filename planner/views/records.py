@@ -1,0 +1,146 @@
+"""Recording a session at the bedside: check-in, volumes, outcome, adverse events, products given."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from planner import courses, records
+from planner.forms import AdverseEventForm, IssuedProductForm, SessionRecordForm
+from planner.models import IssuedProduct, Procedure, SessionRecord
+from planner.views.patients import log_patient_view
+
+
+def _procedure(pk: int) -> Procedure:
+    return get_object_or_404(
+        Procedure.objects.select_related("device", "course__patient", "course__indication", "course__device"), pk=pk
+    )
+
+
+def _locked(request: HttpRequest, record: SessionRecord | None) -> bool:
+    if record is not None and record.is_reviewed:
+        messages.error(request, _("This session has been reviewed and is locked: corrections go through an amendment."))
+        return True
+    return False
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("planner.view_sessionrecord", raise_exception=True)
+def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = _procedure(pk)
+    log_patient_view(request, procedure.course.patient, "session-record")
+    record = SessionRecord.objects.filter(procedure=procedure).select_related("reviewed_by").first()
+    may_record = request.user.has_perm("planner.change_sessionrecord") and not (record and record.is_reviewed)
+    form = SessionRecordForm(request.POST if request.method == "POST" else None, instance=record)
+    if request.method == "POST":
+        if not may_record:
+            if not _locked(request, record):
+                messages.error(request, _("You may not record sessions."))
+            return redirect("procedure-record", pk=procedure.pk)
+        if form.is_valid():
+            saved = form.save(commit=False)
+            saved.procedure, saved.recorded_by = procedure, request.user
+            saved.save()
+            records.update_course_progress(procedure.course)
+            messages.success(request, _("Session %(number)s recorded.") % {"number": procedure.number})
+            return redirect("procedure-record", pk=procedure.pk)
+    plan = courses.plan_for(procedure.course)
+    return render(
+        request,
+        "planner/procedure_record.html",
+        {
+            "procedure": procedure,
+            "record": record,
+            "form": form,
+            "may_record": may_record,
+            "planned": plan.as_dict(),
+            "deviations": records.deviations(record, plan) if record else [],
+            "event_form": AdverseEventForm(),
+            "issue_form": IssuedProductForm(),
+            "events": record.adverse_events.select_related("recorded_by") if record else [],
+            "issued": record.issued_products.select_related("product", "issued_by") if record else [],
+        },
+    )
+
+
+def _record_for_child(request: HttpRequest, procedure: Procedure) -> SessionRecord | None:
+    record = SessionRecord.objects.filter(procedure=procedure).first()
+    if record is None:
+        messages.error(request, _("Start the session record (check-in) first."))
+    elif _locked(request, record):
+        return None
+    return record
+
+
+@require_POST
+@permission_required("planner.add_adverseevent", raise_exception=True)
+def adverse_event_create(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = _procedure(pk)
+    record = _record_for_child(request, procedure)
+    form = AdverseEventForm(request.POST)
+    if record is not None:
+        if form.is_valid():
+            event = form.save(commit=False)
+            event.record, event.recorded_by = record, request.user
+            event.save()
+            messages.warning(request, _("Adverse event recorded: %(event)s.") % {"event": event})
+        else:
+            messages.error(
+                request,
+                " ".join(
+                    f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
+                    for f, e in form.errors.items()
+                ),
+            )
+    return redirect("procedure-record", pk=procedure.pk)
+
+
+@require_POST
+@permission_required("planner.add_issuedproduct", raise_exception=True)
+def issued_product_create(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure = _procedure(pk)
+    record = SessionRecord.objects.filter(procedure=procedure).first()
+    if record is None:
+        # The blood bank issues before the nurse checks in: open the record with nothing recorded yet.
+        record = SessionRecord.objects.create(procedure=procedure, recorded_by=request.user)
+    if _locked(request, record):
+        return redirect("procedure-record", pk=procedure.pk)
+    form = IssuedProductForm(request.POST)
+    if form.is_valid():
+        issued = form.save(commit=False)
+        issued.record, issued.issued_by = record, request.user
+        issued.save()
+        messages.success(request, _("Issued: %(product)s.") % {"product": issued})
+    else:
+        messages.error(
+            request,
+            " ".join(
+                f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
+                for f, e in form.errors.items()
+            ),
+        )
+    return redirect("procedure-record", pk=procedure.pk)
+
+
+@require_POST
+@permission_required("planner.change_issuedproduct", raise_exception=True)
+def issued_product_given(request: HttpRequest, pk: int) -> HttpResponse:
+    issued = get_object_or_404(IssuedProduct.objects.select_related("record"), pk=pk)
+    if _locked(request, issued.record):
+        return redirect("procedure-record", pk=issued.record.procedure_id)
+    raw = request.POST.get("quantity_given", "")
+    if not raw.isdigit() or int(raw) > issued.quantity:
+        messages.error(
+            request, _("Packages given is a whole number up to the %(issued)d issued.") % {"issued": issued.quantity}
+        )
+    else:
+        issued.quantity_given = int(raw)
+        try:
+            issued.save()
+            messages.success(request, _("Recorded as given."))
+        except IntegrityError:
+            messages.error(request, _("This session has been reviewed and is locked."))
+    return redirect("procedure-record", pk=issued.record.procedure_id)

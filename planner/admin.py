@@ -21,6 +21,7 @@ from planner.models import (
     PatientView,
     Procedure,
     Product,
+    SessionAddendum,
     SessionRecord,
 )
 
@@ -251,7 +252,19 @@ CSV_COLUMNS = [
     ("adverse_events", lambda r: "; ".join(f"{e.kind}/{e.severity}" for e in r.adverse_events.all())),
     ("reviewed_by", lambda r: r.reviewed_by.get_username() if r.reviewed_by else ""),
     ("reviewed_at", lambda r: timezone.localtime(r.reviewed_at).strftime("%Y-%m-%d %H:%M") if r.reviewed_at else ""),
+    ("addenda", lambda r: r.addenda.count()),
 ]
+
+
+class SessionAddendumInline(admin.TabularInline):
+    model = SessionAddendum
+    fields = ["written_at", "written_by", "reason", "correction"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(SessionRecord)
@@ -274,7 +287,7 @@ class SessionRecordAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
         "procedure__course__original",
         "reviewed_by",
     ]
-    inlines = [AdverseEventInline, IssuedProductInline]
+    inlines = [AdverseEventInline, IssuedProductInline, SessionAddendumInline]
     actions = ["mark_reviewed", "export_csv"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SessionRecord]:

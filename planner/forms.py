@@ -19,6 +19,7 @@ from planner.models import (
     Measurement,
     Patient,
     Product,
+    SessionAddendum,
     SessionRecord,
 )
 from planner.validators import in_range
@@ -346,3 +347,10 @@ class IssuedProductForm(forms.ModelForm):
         if product is not None and product.kind == Product.Kind.PLASMA and not cleaned.get("abo_group"):
             self.add_error("abo_group", _("Give the ABO group of the plasma issued."))
         return cleaned
+
+
+class SessionAddendumForm(forms.ModelForm):
+    class Meta:
+        model = SessionAddendum
+        fields = ["reason", "correction"]
+        widgets = {"reason": forms.Textarea(attrs={"rows": 2}), "correction": forms.Textarea(attrs={"rows": 3})}

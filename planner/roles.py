@@ -20,13 +20,19 @@ _SCHEDULE_VIEW = ["planner.view_course", "planner.view_procedure"]
 _ORDER = ["planner.add_course", "planner.change_course", "planner.sign_course"]
 # Running the unit: book, move and cancel sessions.
 _BOOK = ["planner.add_procedure", "planner.change_procedure"]
-_RECORDS_VIEW = ["planner.view_sessionrecord", "planner.view_adverseevent", "planner.view_issuedproduct"]
+_RECORDS_VIEW = [
+    "planner.view_sessionrecord",
+    "planner.view_adverseevent",
+    "planner.view_issuedproduct",
+    "planner.view_sessionaddendum",
+]
 # At the bedside: record the session, its adverse events and what was given.
 _RECORD = [
     "planner.add_sessionrecord",
     "planner.change_sessionrecord",
     "planner.add_adverseevent",
     "planner.change_issuedproduct",
+    "planner.add_sessionaddendum",
 ]
 # The blood bank issues products, traceable by lot or unit number.
 _ISSUE = ["planner.add_issuedproduct"]

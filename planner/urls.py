@@ -28,6 +28,7 @@ urlpatterns = [
     path("procedures/<int:pk>/record/", views.procedure_record, name="procedure-record"),
     path("procedures/<int:pk>/events/", views.adverse_event_create, name="adverse-event-create"),
     path("procedures/<int:pk>/issue/", views.issued_product_create, name="issued-product-create"),
+    path("procedures/<int:pk>/addenda/", views.session_addendum_create, name="session-addendum-create"),
     path("issued/<int:pk>/given/", views.issued_product_given, name="issued-product-given"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar.ics", views.calendar_ics, name="calendar-ics"),

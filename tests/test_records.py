@@ -194,6 +194,26 @@ class TestReviewedIsLocked:
 
         self.refused(lambda: raw("UPDATE planner_sessionrecord SET reviewed_at = NULL WHERE id = %s"))
 
+    def test_a_correction_is_an_addendum_with_a_reason(self, reviewed: SessionRecord, nurse: User) -> None:
+        url = reverse("session-addendum-create", args=[reviewed.procedure_id])
+        refused = logged_in(nurse).post(url, {"reason": "", "correction": "Plasma removed was 2070 mL"}, follow=True)
+        assert "needs both the reason and the correction" in refused.content.decode()
+        logged_in(nurse).post(url, {"reason": "Typing error", "correction": "Plasma removed was 2070 mL"})
+        addendum = reviewed.addenda.get()
+        assert (addendum.written_by, addendum.reason) == (nurse, "Typing error")
+        reviewed.refresh_from_db()
+        assert reviewed.plasma_removed_ml == 2170
+        page = logged_in(nurse).get(reverse("procedure-record", args=[reviewed.procedure_id])).content.decode()
+        assert "Plasma removed was 2070 mL" in page
+
+    def test_an_unreviewed_record_is_corrected_in_place_not_by_addendum(
+        self, procedure: Procedure, nurse: User
+    ) -> None:
+        record(nurse, procedure)
+        url = reverse("session-addendum-create", args=[procedure.pk])
+        response = logged_in(nurse).post(url, {"reason": "x", "correction": "y"}, follow=True)
+        assert "Until it is reviewed, correct the record itself." in response.content.decode()
+
     def test_no_event_or_product_can_be_added_afterwards(self, reviewed: SessionRecord, nurse: User) -> None:
         self.refused(
             lambda: AdverseEvent.objects.create(

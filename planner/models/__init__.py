@@ -11,12 +11,13 @@ from planner.models.patients import (
     PatientQuerySet,
     PatientView,
 )
-from planner.models.records import AdverseEvent, IssuedProduct, SessionRecord
+from planner.models.records import AdverseEvent, IssuedProduct, SessionAddendum, SessionRecord
 from planner.models.tokens import ApiToken, ApiTokenQuerySet
 
 __all__ = [
     "AdverseEvent",
     "IssuedProduct",
+    "SessionAddendum",
     "SessionRecord",
     "MEASURED_FIELDS",
     "ApiToken",

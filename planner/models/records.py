@@ -169,3 +169,26 @@ class IssuedProduct(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} {self.lot_number} × {self.quantity}"
+
+
+class SessionAddendum(models.Model):
+    """A correction to a session record after review: added beside the locked record, never changing it."""
+
+    record = models.ForeignKey(SessionRecord, on_delete=models.PROTECT, related_name="addenda")
+    reason = models.TextField(_("reason for the correction"))
+    correction = models.TextField(_("correction"), help_text=_("What was wrong and the correct values."))
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("addendum")
+        verbose_name_plural = _("addenda")
+        ordering = ["written_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason="") & ~Q(correction=""), name="sessionaddendum_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.written_by} {self.written_at:%Y-%m-%d %H:%M}"

@@ -44,6 +44,7 @@ from planner.views.records import (
     issued_product_create,
     issued_product_given,
     procedure_record,
+    session_addendum_create,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "issued_product_create",
     "issued_product_given",
     "procedure_record",
+    "session_addendum_create",
     "course_order_pdf",
     "day_batch_pdf",
     "procedure_slip_pdf",

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from planner import courses, records
-from planner.forms import AdverseEventForm, IssuedProductForm, SessionRecordForm
+from planner.forms import AdverseEventForm, IssuedProductForm, SessionAddendumForm, SessionRecordForm
 from planner.models import IssuedProduct, Procedure, SessionRecord
 from planner.views.patients import log_patient_view
 
@@ -62,6 +62,8 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
             "issue_form": IssuedProductForm(),
             "events": record.adverse_events.select_related("recorded_by") if record else [],
             "issued": record.issued_products.select_related("product", "issued_by") if record else [],
+            "addenda": record.addenda.select_related("written_by") if record else [],
+            "addendum_form": SessionAddendumForm(),
         },
     )
 
@@ -144,3 +146,22 @@ def issued_product_given(request: HttpRequest, pk: int) -> HttpResponse:
         except IntegrityError:
             messages.error(request, _("This session has been reviewed and is locked."))
     return redirect("procedure-record", pk=issued.record.procedure_id)
+
+
+@require_POST
+@permission_required("planner.add_sessionaddendum", raise_exception=True)
+def session_addendum_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a reviewed record: an addendum with a reason, beside the record, which stays as it was."""
+    procedure = _procedure(pk)
+    record = SessionRecord.objects.filter(procedure=procedure).first()
+    form = SessionAddendumForm(request.POST)
+    if record is None or not record.is_reviewed:
+        messages.error(request, _("Until it is reviewed, correct the record itself."))
+    elif not form.is_valid():
+        messages.error(request, _("An addendum needs both the reason and the correction."))
+    else:
+        addendum = form.save(commit=False)
+        addendum.record, addendum.written_by = record, request.user
+        addendum.save()
+        messages.success(request, _("Addendum added."))
+    return redirect("procedure-record", pk=procedure.pk)

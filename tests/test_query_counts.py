@@ -15,8 +15,9 @@ from planner.models import Patient
 from tests.conftest import logged_in
 from tests.factories import make_measurement, make_patient
 
-# Session, user, permissions, groups for the menu, then the page's own queries.
-MAX_QUERIES = 10
+# Session (read, and saved on every request for the idle timeout), user, permissions, groups for the menu,
+# the patient-record view log, then the page's own queries.
+MAX_QUERIES = 14
 
 
 def _queries_for(client: object, url: str, data: dict | None = None, method: str = "get") -> int:

@@ -21,6 +21,7 @@ from planner.exchange import ExchangePlan, ExchangeRequest, Policy, plan_exchang
 from planner.limits import InputError
 from planner.models import Device, Patient, Product
 from planner.replacement import FluidPlan, Products
+from planner.validators import labelled_errors
 
 METHOD_CHOICES = [
     (Method.NADLER.value, _("Nadler (adults)")),
@@ -199,11 +200,7 @@ class ExchangeForm(forms.Form):
 
     def labelled_errors(self) -> list[tuple[str, str]]:
         """(label, message) pairs for showing every error in one place, beside the results."""
-        return [
-            (str(self.fields[field].label) if field in self.fields else "", str(message))
-            for field, messages in self.errors.items()
-            for message in messages
-        ]
+        return labelled_errors(self)
 
     def error_dict(self) -> dict[str, list[str]]:
         """Errors as {field: [messages]}, "__all__" for the rest: what the API and CLI report."""

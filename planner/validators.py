@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
@@ -59,3 +60,17 @@ class HaematocritFraction(InRange):
                 code="out_of_range",
                 params=self.params(),
             )
+
+
+def labelled_errors(form: forms.BaseForm) -> list[tuple[str, str]]:
+    """A form's errors as (field label, message) pairs; the label is empty for errors of the whole form."""
+    return [
+        (str(form.fields[field].label) if field in form.fields else "", str(message))
+        for field, messages in form.errors.items()
+        for message in messages
+    ]
+
+
+def errors_as_sentence(form: forms.BaseForm) -> str:
+    """A form's errors on one line, for a message after a redirect."""
+    return " ".join(f"{label}: {message}" if label else message for label, message in labelled_errors(form))

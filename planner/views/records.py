@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from planner import courses, records
 from planner.forms import AdverseEventForm, IssuedProductForm, SessionAddendumForm, SessionRecordForm
 from planner.models import IssuedProduct, Procedure, SessionRecord
+from planner.validators import errors_as_sentence
 from planner.views.patients import log_patient_view
 
 
@@ -90,13 +91,7 @@ def adverse_event_create(request: HttpRequest, pk: int) -> HttpResponse:
             event.save()
             messages.warning(request, _("Adverse event recorded: %(event)s.") % {"event": event})
         else:
-            messages.error(
-                request,
-                " ".join(
-                    f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
-                    for f, e in form.errors.items()
-                ),
-            )
+            messages.error(request, errors_as_sentence(form))
     return redirect("procedure-record", pk=procedure.pk)
 
 
@@ -117,13 +112,7 @@ def issued_product_create(request: HttpRequest, pk: int) -> HttpResponse:
         issued.save()
         messages.success(request, _("Issued: %(product)s.") % {"product": issued})
     else:
-        messages.error(
-            request,
-            " ".join(
-                f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
-                for f, e in form.errors.items()
-            ),
-        )
+        messages.error(request, errors_as_sentence(form))
     return redirect("procedure-record", pk=procedure.pk)
 
 

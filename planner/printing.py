@@ -6,7 +6,6 @@ over HTTP. Fonts come from the system (fontconfig): WenQuanYi Micro Hei for
 Chinese, DejaVu Sans otherwise.
 """
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -20,8 +19,9 @@ from weasyprint import HTML
 from planner import courses
 from planner.blood_groups import compatible_plasma
 from planner.calculator import result_rows
-from planner.exchange import ExchangePlan
+from planner.exchange import ExchangePlan, volume
 from planner.models import Course, Procedure
+from planner.replacement import FluidPlan, replacement
 from planner.schedule_dates import Dose, gap_warnings
 
 LABS_BEFORE_COURSE = (
@@ -98,29 +98,20 @@ class SlipData:
 def slip_data(procedure: Procedure, plan: ExchangePlan) -> SlipData:
     """What the blood bank prepares for one session, with that session's own fluid plan if it has one."""
     course = procedure.course
-    fluids = plan.as_dict()["replacement"]
-    fractions = {
+    session_plan = procedure.fluid_plan or {
         "albumin_fraction": float(course.albumin_fraction),
         "plasma_fraction": float(course.plasma_fraction),
         "saline_fraction": float(course.saline_fraction),
     }
-    albumin_vials, diluent, plasma_units, saline_bags = (
-        fluids["albumin_vials"],
-        fluids["albumin_diluent_ml"],
-        fluids["plasma_units"],
-        fluids["saline_bags"],
+    fractions = {key: session_plan[key] for key in ("albumin_fraction", "plasma_fraction", "saline_fraction")}
+    # The same arithmetic as the order; with that day's fibrinogen, for the session's own mix.
+    fluids = replacement(
+        plan.exchange_volume_ml,
+        FluidPlan(**fractions, fluid_balance=plan.request.fluids.fluid_balance),
+        plan.request.products,
     )
-    if procedure.fluid_plan:
-        # That day's fibrinogen changed the mix: prepare for the session's own plan.
-        fractions = {key: procedure.fluid_plan[key] for key in fractions}
-        products, total = plan.request.products, plan.replacement.total_ml
-        albumin_g = total * fractions["albumin_fraction"] * products.target_albumin_percent / 100
-        albumin_vials = math.ceil(albumin_g / products.albumin_grams_per_vial - 1e-9) if albumin_g else 0
-        diluent = round(albumin_vials * products.diluent_ml_per_vial)
-        plasma_ml = total * fractions["plasma_fraction"]
-        plasma_units = math.ceil(plasma_ml / products.plasma_unit_ml - 1e-9) if plasma_ml else 0
-        saline_ml = total * fractions["saline_fraction"] + diluent
-        saline_bags = math.ceil(saline_ml / products.saline_bag_ml - 1e-9) if saline_ml else 0
+    albumin_vials, plasma_units, saline_bags = fluids.albumin_vials, fluids.plasma_units, fluids.saline_bags
+    diluent = volume(fluids.albumin_diluent_ml)
     return SlipData(
         procedure=procedure,
         albumin_vials=albumin_vials,

@@ -4,3 +4,11 @@ from django.http import HttpRequest
 
 def unit(request: HttpRequest) -> dict[str, str]:
     return {"unit_name": settings.UNIT_NAME}
+
+
+def csp_nonce(request: HttpRequest) -> dict[str, object]:
+    """`csp_nonce` for templates, the name django-htmx's `{% htmx_script %}` reads.
+
+    The value is django-csp's lazy nonce: the header only carries a nonce when a template used it.
+    """
+    return {"csp_nonce": getattr(request, "csp_nonce", "")}

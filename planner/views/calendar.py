@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from csp.decorators import csp_exempt
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -80,6 +81,7 @@ def calendar_ics(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@csp_exempt()  # as the order sheet: see planner/views/courses.py
 @require_GET
 @permission_required("planner.view_course", raise_exception=True)
 def day_batch_pdf(request: HttpRequest) -> HttpResponse:

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from planner import limits
+from planner.blood_volume import Method
 from planner.calculator import BUILD_CHOICES, METHOD_CHOICES
 from planner.courses import FACTS, fluid_proposal, fractions_differ, snapshot_inputs
 from planner.limits import InputError
@@ -138,7 +139,7 @@ class IndicationFilterForm(forms.Form):
 class CourseForm(forms.ModelForm):
     """A course's prescription. The fluid shares start from the rule's proposal; changing them needs a reason."""
 
-    method = forms.ChoiceField(label=_("Blood-volume method"), choices=METHOD_CHOICES)
+    method = forms.ChoiceField(label=_("Blood-volume method"), choices=METHOD_CHOICES, initial=Method.NADLER.value)
     build = forms.ChoiceField(label=_("Build (Gilcher)"), choices=BUILD_CHOICES, required=False)
 
     class Meta:
@@ -322,6 +323,11 @@ class AdverseEventForm(forms.ModelForm):
             "outcome": forms.Textarea(attrs={"rows": 2}),
         }
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        # Shares the session page with the record form, which also has an "outcome": distinct HTML ids.
+        kwargs.setdefault("auto_id", "event_%s")
+        super().__init__(*args, **kwargs)
+
     def clean_occurred_at(self) -> datetime:
         occurred_at = self.cleaned_data["occurred_at"]
         if occurred_at > timezone.now() + FUTURE_TOLERANCE:
@@ -335,6 +341,7 @@ class IssuedProductForm(forms.ModelForm):
         fields = ["product", "lot_number", "abo_group", "quantity"]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("auto_id", "issue_%s")  # distinct HTML ids on the shared session page
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.filter(is_active=True)
         self.fields["abo_group"] = forms.ChoiceField(
@@ -354,3 +361,7 @@ class SessionAddendumForm(forms.ModelForm):
         model = SessionAddendum
         fields = ["reason", "correction"]
         widgets = {"reason": forms.Textarea(attrs={"rows": 2}), "correction": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("auto_id", "addendum_%s")  # distinct HTML ids on the shared session page
+        super().__init__(*args, **kwargs)

@@ -1,12 +1,16 @@
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as global_apps
 from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from planner import roles
+from planner import db_guards, roles
 from planner.catalogue import load_indications
 from planner.demo import DEMO_DEVICES, DEMO_PRODUCTS
 from planner.models import Device, Patient, Product
@@ -87,3 +91,26 @@ def patient(unit: None, physician: User) -> Patient:
         fibrinogen_g_per_l=Decimal("2.9"),
     )
     return patient
+
+
+@pytest.fixture
+def committed_db(transactional_db: None) -> Iterator[None]:
+    """Real commits (a live server, threads), emptied afterwards despite the database's guards.
+
+    pytest-django empties the tables with `flush`, which on SQLite deletes row by row, and the
+    guards rightly refuse to delete a signed course or a reviewed record. So: lift them, flush,
+    put them back, before pytest-django's own flush finds nothing left to do.
+    """
+    yield
+    guards = [
+        (db_guards.remove_booking_guard, db_guards.install_booking_guard),
+        (db_guards.remove_course_guard, db_guards.install_course_guard),
+        (db_guards.remove_review_guard, db_guards.install_review_guard),
+    ]
+    with connection.schema_editor() as editor:
+        for remove, _install in guards:
+            remove(global_apps, editor)
+    call_command("flush", interactive=False, verbosity=0)
+    with connection.schema_editor() as editor:
+        for _remove, install in guards:
+            install(global_apps, editor)

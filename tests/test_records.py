@@ -110,6 +110,20 @@ def test_an_adverse_event_is_recorded_with_its_severity(procedure: Procedure, nu
     assert (saved.severity, saved.procedure_interrupted, saved.recorded_by) == ("moderate", True, nurse)
 
 
+def test_an_incomplete_event_comes_back_with_what_was_typed(procedure: Procedure, nurse: User) -> None:
+    record(nurse, procedure)
+    typed = "Tingling lips; calcium gluconate 10 mL slowly"
+    response = logged_in(nurse).post(
+        reverse("adverse-event-create", args=[procedure.pk]),
+        {"kind": "citrate", "severity": "mild", "occurred_at": "", "action_taken": typed, "outcome": ""},
+    )
+    assert response.status_code == 200  # the page again, not a redirect that drops the text
+    page = response.content.decode()
+    assert typed in page
+    assert '<details class="mb-3" open>' in page  # the event form is open at its errors
+    assert not AdverseEvent.objects.exists()
+
+
 def test_products_are_traceable_from_issue_to_bedside(procedure: Procedure, bloodbank: User, nurse: User) -> None:
     plasma = Product.objects.get(kind="plasma")
     issue = reverse("issued-product-create", args=[procedure.pk])

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from csp.decorators import csp_exempt
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Q
@@ -85,7 +86,17 @@ def _course_form_page(
             course = save(form, live["plan"])
             return redirect(course)
         form.add_error(None, live["problem"])
-    context = _course_form_context(form, patient)
+    if form.is_bound:
+        context = _course_form_context(form, patient)
+    else:
+        # A form opened pre-filled (from the indication, a draft or the order being amended) shows its
+        # proposal and numbers at once: computed from a bound copy of what the fields show, on a new
+        # instance so nothing is written to the course, while the page keeps the unbound form, free of
+        # error messages nobody has caused yet.
+        shown = {name: form[name].value() for name in form.fields}
+        preview = CourseForm({k: v for k, v in shown.items() if v is not None}, initial=initial or {}, **form_kwargs)
+        preview.is_valid()
+        context = {**_course_form_context(preview, patient), "form": form}
     if request.htmx:
         return render(request, "planner/course_live.html", context)
     return render(request, "planner/course_form.html", {**context, **(extra or {}), "amending": amending})
@@ -326,6 +337,9 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
+# PDFs carry no script or style a Content-Security-Policy could govern, and Chromium's built-in viewer
+# shows a blank page for a PDF sent with `object-src 'none'`.
+@csp_exempt()
 @require_GET
 @permission_required("planner.view_course", raise_exception=True)
 def course_order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
@@ -338,6 +352,7 @@ def course_order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(course)
 
 
+@csp_exempt()
 @require_GET
 @permission_required("planner.view_course", raise_exception=True)
 def procedure_slip_pdf(request: HttpRequest, pk: int) -> HttpResponse:

@@ -1,10 +1,13 @@
 """Recording a session at the bedside: check-in, volumes, outcome, adverse events, products given."""
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -48,6 +51,23 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
             records.update_course_progress(procedure.course)
             messages.success(request, _("Session %(number)s recorded.") % {"number": procedure.number})
             return redirect("procedure-record", pk=procedure.pk)
+    return _record_page(request, procedure, record, form=form, may_record=may_record)
+
+
+def _record_page(
+    request: HttpRequest,
+    procedure: Procedure,
+    record: SessionRecord | None,
+    *,
+    form: SessionRecordForm | None = None,
+    may_record: bool | None = None,
+    event_form: AdverseEventForm | None = None,
+    issue_form: IssuedProductForm | None = None,
+    addendum_form: SessionAddendumForm | None = None,
+) -> HttpResponse:
+    """The session's page; a form that failed comes back bound, with what was typed and its errors."""
+    if may_record is None:
+        may_record = request.user.has_perm("planner.change_sessionrecord") and not (record and record.is_reviewed)
     plan = courses.plan_for(procedure.course)
     return render(
         request,
@@ -55,18 +75,34 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "procedure": procedure,
             "record": record,
-            "form": form,
+            "form": form or SessionRecordForm(instance=record),
+            "read_rows": _readable(record) if record and not may_record else [],
             "may_record": may_record,
             "planned": plan.as_dict(),
             "deviations": records.deviations(record, plan) if record else [],
-            "event_form": AdverseEventForm(),
-            "issue_form": IssuedProductForm(),
+            "event_form": event_form or AdverseEventForm(),
+            "issue_form": issue_form or IssuedProductForm(),
             "events": record.adverse_events.select_related("recorded_by") if record else [],
             "issued": record.issued_products.select_related("product", "issued_by") if record else [],
             "addenda": record.addenda.select_related("written_by") if record else [],
-            "addendum_form": SessionAddendumForm(),
+            "addendum_form": addendum_form or SessionAddendumForm(),
         },
     )
+
+
+def _readable(record: SessionRecord) -> list[tuple[str, object]]:
+    """A locked record as label and value: yes/no, the choice's label, local ISO times, a dash for nothing."""
+    rows = []
+    for name, field in SessionRecordForm.base_fields.items():
+        value = getattr(record, name)
+        if record._meta.get_field(name).choices:
+            value = getattr(record, f"get_{name}_display")()
+        elif isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        elif isinstance(value, datetime):
+            value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        rows.append((field.label, "—" if value in (None, "") else value))
+    return rows
 
 
 def _record_for_child(request: HttpRequest, procedure: Procedure) -> SessionRecord | None:
@@ -92,6 +128,7 @@ def adverse_event_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.warning(request, _("Adverse event recorded: %(event)s.") % {"event": event})
         else:
             messages.error(request, errors_as_sentence(form))
+            return _record_page(request, procedure, record, event_form=form)
     return redirect("procedure-record", pk=procedure.pk)
 
 
@@ -113,6 +150,7 @@ def issued_product_create(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Issued: %(product)s.") % {"product": issued})
     else:
         messages.error(request, errors_as_sentence(form))
+        return _record_page(request, procedure, record, issue_form=form)
     return redirect("procedure-record", pk=procedure.pk)
 
 
@@ -148,6 +186,7 @@ def session_addendum_create(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Until it is reviewed, correct the record itself."))
     elif not form.is_valid():
         messages.error(request, _("An addendum needs both the reason and the correction."))
+        return _record_page(request, procedure, record, addendum_form=form)
     else:
         addendum = form.save(commit=False)
         addendum.record, addendum.written_by = record, request.user

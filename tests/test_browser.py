@@ -1,0 +1,285 @@
+"""End-to-end journeys in a real browser: Debian's Chromium driven by Playwright.
+
+One course from admission to review, each step done by the role that does it on the ward, through
+the pages only. Every step leaves a screenshot in test-artifacts/browser/ (git-ignored), and every
+page is checked for browser console errors, which is where Chromium reports a Content-Security-Policy
+violation. Skipped, with the reason, when Chromium or Playwright is missing; `.ci/run` installs both.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from planner import roles
+from planner.models import AdverseEvent, Course, Indication, IssuedProduct, Patient, Procedure, Product, SessionRecord
+from tests.factories import PASSWORD, make_user
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
+
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - requirements-dev.txt installs it
+    sync_playwright = None
+
+pytestmark = [
+    pytest.mark.skipif(
+        sync_playwright is None, reason="Playwright is not installed (pip install -r requirements-dev.txt)"
+    ),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's Chromium is not installed: apt-get install chromium (browser tests skipped)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator["Browser"]:
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to be called from
+    # such a thread unless told it is safe, which it is here (one thread, the test's own).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+class Session:
+    """One person at one browser: logs in, acts, takes a screenshot after each step."""
+
+    def __init__(self, browser: "Browser", base_url: str, username: str) -> None:
+        self.context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+        self.page: Page = self.context.new_page()
+        self.username = username
+        self.problems: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.page.goto("/accounts/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", PASSWORD)
+        self.page.click("main button[type=submit]")
+        expect(self.page.locator("nav")).to_contain_text("Log out")
+
+    def _console(self, message: object) -> None:
+        if message.type == "error":
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def shot(self, step: str) -> None:
+        self.page.screenshot(path=ARTIFACTS / f"{step}.png", full_page=True)
+        assert not self.problems, f"{self.username} at {step}: {self.problems}"
+
+    def submit(self, form: str = "main form[method=post]") -> None:
+        self.page.locator(form).locator("button[type=submit]").first.click()
+        self.page.wait_for_load_state()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def staff(committed_db: None, unit: None, staff_roles: None) -> dict[str, User]:
+    people = {
+        username: make_user(username=username, role=role)
+        for username, role in [
+            ("physician", roles.PHYSICIAN),
+            ("nurse", roles.NURSE),
+            ("bloodbank", roles.BLOOD_BANK),
+            ("reviewer", roles.REVIEWER),
+        ]
+    }
+    people["reviewer"].is_staff = True  # reviewers work in the administration
+    people["reviewer"].save()
+    return people
+
+
+def test_a_course_from_admission_to_review(browser: "Browser", live_server: object, staff: dict[str, User]) -> None:
+    base = live_server.url
+
+    # -- Physician: the patient, the labs, the course, the booking and the signature. ----------------
+    doctor = Session(browser, base, "physician")
+    page = doctor.page
+    page.click("text=Patients")
+    page.click("text=New patient")
+    page.fill("#id_mrn", "e2e 0001")
+    page.fill("#id_family_name", "李")
+    page.fill("#id_given_name", "静")
+    page.select_option("#id_sex", "female")
+    page.fill("#id_date_of_birth", "1978-03-14")
+    page.select_option("#id_abo_group", "A")
+    page.select_option("#id_rhd", "pos")
+    doctor.shot("01-physician-new-patient")
+    doctor.submit()
+    expect(page.locator("h1")).to_contain_text("李静")
+    expect(page.locator("main")).to_contain_text("E2E0001")
+    patient = Patient.objects.get(mrn="E2E0001")
+    assert f"/patients/{patient.pk}/" in page.url and "E2E" not in page.url  # ids, never identifiers
+
+    page.click("text=Add measurements")
+    page.fill("#id_weight_kg", "62")
+    page.fill("#id_height_cm", "160")
+    page.fill("#id_haematocrit", "0.38")
+    page.fill("#id_fibrinogen_g_per_l", "2.6")
+    doctor.shot("02-physician-labs")
+    doctor.submit()
+    expect(page.locator("main")).to_contain_text("62")
+
+    page.click("text=New course")
+    page.select_option("#pick-indication", str(Indication.objects.get(disease="Pemphigus vulgaris").pk))
+    page.click("main button:has-text('Continue')")
+    live = page.locator("#course-live")
+    expect(live).to_contain_text("Replacement fluid proposed")
+    # Live numbers: change the plasma volumes and watch the exchange volume follow without a reload.
+    expect(live).to_contain_text("Exchange volume")
+    exchange_one = _exchange_ml(live.inner_text())
+    page.fill("#id_plasma_volumes", "1.5")
+    for _ in range(50):  # htmx posts after 400 ms of quiet; poll until the panel has the new numbers
+        exchange_one_and_a_half = _exchange_ml(live.inner_text())
+        if exchange_one_and_a_half != exchange_one:
+            break
+        page.wait_for_timeout(100)
+    assert abs(exchange_one_and_a_half / exchange_one - 1.5) < 0.01
+    doctor.shot("03-physician-live-numbers")
+
+    # Take the proposal, then fix the first session day and the device.
+    page.fill("#id_albumin_fraction", "0.5")
+    page.fill("#id_plasma_fraction", "0.5")
+    page.click("text=Apply the proposal")
+    page.wait_for_load_state()
+    expect(page.locator("#id_albumin_fraction")).to_have_value(re.compile(r"^1(\.0+)?$"))
+    first_on = _next_weekday(timezone.localdate() + timedelta(days=1))
+    page.fill("#id_first_on", first_on.isoformat())
+    doctor.shot("04-physician-proposal-applied")
+    page.click("main button:has-text('Save draft')")
+    page.wait_for_load_state()
+    course = Course.objects.get(patient=patient)
+    assert course.status == Course.Status.DRAFT
+    assert (course.albumin_fraction, course.plasma_fraction) == (1, 0)
+    expect(page.locator("main")).to_contain_text("Book these sessions")
+    doctor.shot("05-physician-proposed-schedule")
+
+    page.click("text=Book these sessions")
+    page.wait_for_load_state()
+    page.locator("main form[action$='/sign/'] button").click()
+    page.wait_for_load_state()
+    course.refresh_from_db()
+    assert course.status == Course.Status.SIGNED and course.signed_by == staff["physician"]
+    assert Procedure.objects.filter(course=course, status=Procedure.Status.PLANNED).count() == course.sessions_count
+    doctor.shot("06-physician-signed")
+
+    pdf = page.request.get(f"/courses/{course.pk}/order.pdf")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    (ARTIFACTS / "07-order-sheet.pdf").write_bytes(pdf.body())
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(ARTIFACTS / "07-order-sheet.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "E2E0001" in text and "Pemphigus vulgaris" in text
+    doctor.close()
+
+    # -- Blood bank: issues the albumin for session 1 by lot number. ----------------------------------
+    first = Procedure.objects.get(course=course, number=1)
+    bank = Session(browser, base, "bloodbank")
+    bank.page.click("text=Calendar")
+    bank.shot("08-bloodbank-calendar")
+    bank.page.goto(f"/procedures/{first.pk}/record/")
+    expect(bank.page.locator("main")).not_to_contain_text("Save the record")  # the blood bank does not record
+    bank.close()
+
+    # -- Nurse: records the session and an adverse event. ------------------------------------------
+    nurse = Session(browser, base, "nurse")
+    page = nurse.page
+    page.goto(f"/courses/{course.pk}/")
+    expect(page.locator("main form[action$='/amend/'], main form[action$='/sign/']")).to_have_count(0)  # physicians
+    page.locator("main a:has-text('Record')").first.click()
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    page.check("#id_consent_confirmed")
+    page.check("#id_access_working")
+    page.fill("#id_started_at", (now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#id_ended_at", (now - timedelta(minutes=40)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#id_whole_blood_processed_ml", "4300")
+    page.fill("#id_plasma_removed_ml", "2400")
+    page.fill("#id_albumin_given_ml", "2400")
+    page.fill("#id_anticoagulant_used_ml", "420")
+    page.select_option("#id_outcome", "completed")
+    nurse.shot("09-nurse-recording")
+    page.click("main button:has-text('Save the record')")
+    page.wait_for_load_state()
+    expect(page.locator(".alert-success")).to_contain_text("recorded")
+    record = SessionRecord.objects.get(procedure=first)
+    assert record.recorded_by == staff["nurse"] and record.plasma_removed_ml == 2400
+
+    page.click("text=Record an adverse event")
+    page.select_option("#event_kind", "citrate")
+    page.select_option("#event_severity", "mild")
+    page.fill("#event_occurred_at", (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#event_action_taken", "Slowed the return, oral calcium.")
+    page.fill("#event_outcome", "Resolved within 10 minutes.")
+    page.click("main button:has-text('Record the event')")
+    page.wait_for_load_state()
+    assert AdverseEvent.objects.get(record=record).severity == "mild"
+    nurse.shot("10-nurse-adverse-event")
+    nurse.close()
+
+    bank = Session(browser, base, "bloodbank")
+    page = bank.page
+    page.goto(f"/procedures/{first.pk}/record/")
+    page.click("text=Issue a product (blood bank)")
+    page.select_option("#issue_product", str(Product.objects.get(kind=Product.Kind.ALBUMIN, is_default=True).pk))
+    page.fill("#issue_lot_number", "ALB-24-117")
+    page.fill("#issue_quantity", "12")
+    page.click("main button:has-text('Issue')")
+    page.wait_for_load_state()
+    assert IssuedProduct.objects.get(record=record).lot_number == "ALB-24-117"
+    bank.shot("11-bloodbank-issued")
+    bank.close()
+
+    # -- Reviewer: finds the record in the administration and marks it reviewed. ---------------------
+    reviewer = Session(browser, base, "reviewer")
+    page = reviewer.page
+    page.click("text=Administration")
+    page.goto("/admin/planner/sessionrecord/")
+    expect(page.locator("#result_list")).to_contain_text("E2E0001")
+    page.locator("#result_list input.action-select").first.check()
+    page.select_option("select[name=action]", "mark_reviewed")
+    page.click("button[name=index]")
+    page.wait_for_load_state()
+    record.refresh_from_db()
+    assert record.reviewed_by == staff["reviewer"] and record.reviewed_at is not None
+    reviewer.shot("12-reviewer-reviewed")
+    page.goto(f"/procedures/{first.pk}/record/")
+    expect(page.locator("main")).to_contain_text("Reviewed by reviewer")
+    reviewer.shot("13-reviewer-locked-record")
+    reviewer.close()
+
+
+def _exchange_text(panel: str) -> str:
+    match = re.search(r"Exchange volume\s+(\d[\d,\s]*mL)", panel)  # grouped with (narrow) spaces or commas
+    assert match, panel
+    return match.group(0)
+
+
+def _exchange_ml(panel: str) -> int:
+    return int(re.sub(r"\D", "", _exchange_text(panel).split("volume")[1]))
+
+
+def _next_weekday(day):
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day

@@ -45,3 +45,5 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "planner.views.errors.server_error"

@@ -1,6 +1,10 @@
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.apps import apps as global_apps
@@ -114,3 +118,23 @@ def committed_db(transactional_db: None) -> Iterator[None]:
     with connection.schema_editor() as editor:
         for _remove, install in guards:
             install(global_apps, editor)
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """collectstatic once per run, for the app served as in production (DEBUG off, WhiteNoise manifest)."""
+    root = tmp_path_factory.mktemp("live") / "static"
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "SECRET_KEY": "collectstatic", "STATIC_ROOT": str(root)},
+        check=True,
+        capture_output=True,
+    )
+    return root
+
+
+@pytest.fixture
+def real_password_hashing(settings: object) -> None:
+    """Users a separate server process logs in as need a hasher that process knows."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]

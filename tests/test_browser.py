@@ -19,7 +19,17 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from planner import roles
-from planner.models import AdverseEvent, Course, Indication, IssuedProduct, Patient, Procedure, Product, SessionRecord
+from planner.models import (
+    AdverseEvent,
+    Course,
+    Indication,
+    IssuedProduct,
+    Measurement,
+    Patient,
+    Procedure,
+    Product,
+    SessionRecord,
+)
 from tests.factories import PASSWORD, make_user
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -134,8 +144,11 @@ def test_a_course_from_admission_to_review(browser: "Browser", live_server: obje
     page.fill("#id_haematocrit", "0.38")
     page.fill("#id_fibrinogen_g_per_l", "2.6")
     doctor.shot("02-physician-labs")
-    doctor.submit()
+    # An impatient double click sends the form once (planner.js), and the server would refuse a second.
+    page.locator("main form[method=post] button[type=submit]").first.dblclick()
+    page.wait_for_load_state()
     expect(page.locator("main")).to_contain_text("62")
+    assert Measurement.objects.filter(patient=patient).count() == 1
 
     page.click("text=New course")
     page.select_option("#pick-indication", str(Indication.objects.get(disease="Pemphigus vulgaris").pk))

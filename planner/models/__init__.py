@@ -12,6 +12,7 @@ from planner.models.patients import (
     PatientView,
 )
 from planner.models.records import AdverseEvent, IssuedProduct, SessionAddendum, SessionRecord
+from planner.models.submissions import Submission
 from planner.models.tokens import ApiToken, ApiTokenQuerySet
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "IssuedProduct",
     "SessionAddendum",
     "SessionRecord",
+    "Submission",
     "MEASURED_FIELDS",
     "ApiToken",
     "ApiTokenQuerySet",

@@ -25,6 +25,7 @@ from planner.forms import (
 from planner.limits import InputError
 from planner.models import Course, Indication, Patient, Procedure
 from planner.schedule_dates import Dose, gap_warnings
+from planner.submissions import submit_once
 from planner.views.patients import log_patient_view
 
 
@@ -80,13 +81,10 @@ def _course_form_page(
             data["fluid_override_reason"] = ""
             form = CourseForm(data, instance=instance, initial=initial or {}, **form_kwargs)
             form.is_valid()
-    elif data is not None and form.is_valid() and not request.htmx:
-        live = _course_form_context(form, patient)
-        if live["plan"] is not None:
-            course = save(form, live["plan"])
-            return redirect(course)
-        form.add_error(None, live["problem"])
+    elif data is not None and not request.htmx:
+        return submit_once(request, lambda: _save_course(request, form, patient, save, amending, extra))
     if form.is_bound:
+        form.is_valid()  # validation computes the proposal the live panel shows
         context = _course_form_context(form, patient)
     else:
         # A form opened pre-filled (from the indication, a draft or the order being amended) shows its
@@ -99,6 +97,23 @@ def _course_form_page(
         context = {**_course_form_context(preview, patient), "form": form}
     if request.htmx:
         return render(request, "planner/course_live.html", context)
+    return render(request, "planner/course_form.html", {**context, **(extra or {}), "amending": amending})
+
+
+def _save_course(
+    request: HttpRequest,
+    form: CourseForm,
+    patient: Patient,
+    save: Callable[[CourseForm, ExchangePlan], Course],
+    amending: Course | None,
+    extra: dict | None,
+) -> HttpResponse:
+    if form.is_valid():
+        live = _course_form_context(form, patient)
+        if live["plan"] is not None:
+            return redirect(save(form, live["plan"]))
+        form.add_error(None, live["problem"])
+    context = _course_form_context(form, patient)
     return render(request, "planner/course_form.html", {**context, **(extra or {}), "amending": amending})
 
 

@@ -17,6 +17,7 @@ from planner.forms import (
     PatientSearchForm,
 )
 from planner.models import Measurement, Patient, PatientView
+from planner.submissions import submit_once
 
 # Search returns at most this many patients; more means the query should be narrower.
 PATIENT_SEARCH_LIMIT = 50
@@ -90,13 +91,18 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("planner.add_patient", raise_exception=True)
 def patient_create(request: HttpRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        patient = form.save(commit=False)
-        patient.created_by = patient.updated_by = request.user
-        patient.save()
-        messages.success(request, _("Patient %(mrn)s created.") % {"mrn": patient.mrn})
-        return redirect(patient)
-    return render(request, "planner/patient_form.html", {"form": form})
+
+    def create() -> HttpResponse:
+        if form.is_valid():
+            patient = form.save(commit=False)
+            patient.created_by = patient.updated_by = request.user
+            patient.save()
+            messages.success(request, _("Patient %(mrn)s created.") % {"mrn": patient.mrn})
+            return redirect(patient)
+        return render(request, "planner/patient_form.html", {"form": form})
+
+    # Checked before the form, whose "MRN already exists" would otherwise answer a double click.
+    return submit_once(request, create) if request.method == "POST" else create()
 
 
 @require_http_methods(["GET", "POST"])
@@ -118,14 +124,18 @@ def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
 def measurement_create(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = MeasurementForm(request.POST or None, patient=patient)
-    if request.method == "POST" and form.is_valid():
-        measurement = form.save(commit=False)
-        measurement.patient = patient
-        measurement.entered_by = measurement.updated_by = request.user
-        measurement.save()
-        messages.success(request, _("Measurement recorded."))
-        return redirect(patient)
-    return render(request, "planner/measurement_form.html", {"form": form, "patient": patient})
+
+    def create() -> HttpResponse:
+        if form.is_valid():
+            measurement = form.save(commit=False)
+            measurement.patient = patient
+            measurement.entered_by = measurement.updated_by = request.user
+            measurement.save()
+            messages.success(request, _("Measurement recorded."))
+            return redirect(patient)
+        return render(request, "planner/measurement_form.html", {"form": form, "patient": patient})
+
+    return submit_once(request, create) if request.method == "POST" else create()
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from planner import courses, records
 from planner.forms import AdverseEventForm, IssuedProductForm, SessionAddendumForm, SessionRecordForm
 from planner.models import IssuedProduct, Procedure, SessionRecord
+from planner.submissions import submit_once
 from planner.validators import errors_as_sentence
 from planner.views.patients import log_patient_view
 
@@ -118,40 +119,47 @@ def _record_for_child(request: HttpRequest, procedure: Procedure) -> SessionReco
 @permission_required("planner.add_adverseevent", raise_exception=True)
 def adverse_event_create(request: HttpRequest, pk: int) -> HttpResponse:
     procedure = _procedure(pk)
-    record = _record_for_child(request, procedure)
-    form = AdverseEventForm(request.POST)
-    if record is not None:
-        if form.is_valid():
-            event = form.save(commit=False)
-            event.record, event.recorded_by = record, request.user
-            event.save()
-            messages.warning(request, _("Adverse event recorded: %(event)s.") % {"event": event})
-        else:
-            messages.error(request, errors_as_sentence(form))
-            return _record_page(request, procedure, record, event_form=form)
-    return redirect("procedure-record", pk=procedure.pk)
+
+    def create() -> HttpResponse:
+        record = _record_for_child(request, procedure)
+        form = AdverseEventForm(request.POST)
+        if record is not None:
+            if form.is_valid():
+                event = form.save(commit=False)
+                event.record, event.recorded_by = record, request.user
+                event.save()
+                messages.warning(request, _("Adverse event recorded: %(event)s.") % {"event": event})
+            else:
+                messages.error(request, errors_as_sentence(form))
+                return _record_page(request, procedure, record, event_form=form)
+        return redirect("procedure-record", pk=procedure.pk)
+
+    return submit_once(request, create)
 
 
 @require_POST
 @permission_required("planner.add_issuedproduct", raise_exception=True)
 def issued_product_create(request: HttpRequest, pk: int) -> HttpResponse:
     procedure = _procedure(pk)
-    record = SessionRecord.objects.filter(procedure=procedure).first()
-    if record is None:
-        # The blood bank issues before the nurse checks in: open the record with nothing recorded yet.
-        record = SessionRecord.objects.create(procedure=procedure, recorded_by=request.user)
-    if _locked(request, record):
-        return redirect("procedure-record", pk=procedure.pk)
-    form = IssuedProductForm(request.POST)
-    if form.is_valid():
+
+    def create() -> HttpResponse:
+        record = SessionRecord.objects.filter(procedure=procedure).first()
+        if record is None:
+            # The blood bank issues before the nurse checks in: open the record with nothing recorded yet.
+            record = SessionRecord.objects.create(procedure=procedure, recorded_by=request.user)
+        if _locked(request, record):
+            return redirect("procedure-record", pk=procedure.pk)
+        form = IssuedProductForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, errors_as_sentence(form))
+            return _record_page(request, procedure, record, issue_form=form)
         issued = form.save(commit=False)
         issued.record, issued.issued_by = record, request.user
         issued.save()
         messages.success(request, _("Issued: %(product)s.") % {"product": issued})
-    else:
-        messages.error(request, errors_as_sentence(form))
-        return _record_page(request, procedure, record, issue_form=form)
-    return redirect("procedure-record", pk=procedure.pk)
+        return redirect("procedure-record", pk=procedure.pk)
+
+    return submit_once(request, create)
 
 
 @require_POST
@@ -180,16 +188,20 @@ def issued_product_given(request: HttpRequest, pk: int) -> HttpResponse:
 def session_addendum_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct a reviewed record: an addendum with a reason, beside the record, which stays as it was."""
     procedure = _procedure(pk)
-    record = SessionRecord.objects.filter(procedure=procedure).first()
-    form = SessionAddendumForm(request.POST)
-    if record is None or not record.is_reviewed:
-        messages.error(request, _("Until it is reviewed, correct the record itself."))
-    elif not form.is_valid():
-        messages.error(request, _("An addendum needs both the reason and the correction."))
-        return _record_page(request, procedure, record, addendum_form=form)
-    else:
-        addendum = form.save(commit=False)
-        addendum.record, addendum.written_by = record, request.user
-        addendum.save()
-        messages.success(request, _("Addendum added."))
-    return redirect("procedure-record", pk=procedure.pk)
+
+    def create() -> HttpResponse:
+        record = SessionRecord.objects.filter(procedure=procedure).first()
+        form = SessionAddendumForm(request.POST)
+        if record is None or not record.is_reviewed:
+            messages.error(request, _("Until it is reviewed, correct the record itself."))
+        elif not form.is_valid():
+            messages.error(request, _("An addendum needs both the reason and the correction."))
+            return _record_page(request, procedure, record, addendum_form=form)
+        else:
+            addendum = form.save(commit=False)
+            addendum.record, addendum.written_by = record, request.user
+            addendum.save()
+            messages.success(request, _("Addendum added."))
+        return redirect("procedure-record", pk=procedure.pk)
+
+    return submit_once(request, create)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Local development runs with DEBUG on; production sets its own environment (see .env.example).
 DEV := DEBUG=1
 
-.PHONY: run test lint migrations-check bench clean
+.PHONY: run test lint migrations-check bench loadtest clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -44,6 +44,11 @@ bench: $(VENV)/.installed-dev
 	$(DEV) DATABASE_URL=sqlite:///$(BENCH_DB) $(BIN)/python manage.py migrate -v0
 	$(DEV) DATABASE_URL=sqlite:///$(BENCH_DB) $(BIN)/python manage.py bench
 	rm -f $(BENCH_DB)
+
+## loadtest: gunicorn on loopback, wrk and 50 scripted users for 60 s, on a scratch PostgreSQL database
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/planner_load
+loadtest: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.load --database-url $(LOAD_DATABASE_URL)
 
 migrations-check: $(VENV)/.installed
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run

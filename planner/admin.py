@@ -278,8 +278,10 @@ class SessionRecordAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
         ("procedure__device", admin.RelatedOnlyFieldListFilter),
         ("procedure__course__indication", admin.RelatedOnlyFieldListFilter),
         "adverse_events__severity",
+        # A date filter, not date_hierarchy: the hierarchy's year/month aggregate over every record cost
+        # 0.4 s per page at 50 000 records (make bench).
+        ("procedure__starts_at", admin.DateFieldListFilter),
     ]
-    date_hierarchy = "procedure__starts_at"
     search_fields = ["procedure__course__patient__mrn"]
     list_select_related = [
         "procedure__device",
@@ -291,7 +293,9 @@ class SessionRecordAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
     actions = ["mark_reviewed", "export_csv"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SessionRecord]:
-        return super().get_queryset(request).prefetch_related("adverse_events").distinct()
+        # No .distinct(): the changelist itself removes the duplicates the severity filter can make,
+        # and only then; DISTINCT over every column of the joined rows cost 0.5 s at 50 000 records.
+        return super().get_queryset(request).prefetch_related("adverse_events")
 
     @admin.display(description=_("MRN"), ordering="procedure__course__patient__mrn")
     def patient_mrn(self, record: SessionRecord) -> str:

@@ -89,6 +89,17 @@ def test_the_database_refuses_an_overlap_that_skips_the_app_check(course: object
         _procedure(course, at(MONDAY, 9), number=2)
 
 
+def test_a_course_cannot_have_two_planned_sessions_with_one_number(course: object) -> None:
+    # Two people pressing Book on one course at once would otherwise each book the whole course.
+    _procedure(course, at(MONDAY, 8))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _procedure(course, at(MONDAY, 14), device=make_device(name="Spectra Optia 2"))
+    first = Procedure.objects.get()
+    booking.cancel(first, reason="moved to the afternoon", by=course.created_by)
+    _procedure(course, at(MONDAY, 14))  # a cancelled session 1 leaves number 1 free
+    assert Procedure.objects.filter(status="planned").count() == 1
+
+
 def test_the_database_refuses_moving_onto_a_booking_and_a_bulk_update(course: object) -> None:
     _procedure(course, at(MONDAY, 8))
     later = _procedure(course, at(MONDAY, 13), number=2)

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from csp.decorators import csp_exempt
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -272,14 +273,18 @@ def course_book(request: HttpRequest, pk: int) -> HttpResponse:
     if course.status in (Course.Status.CANCELLED, Course.Status.SUPERSEDED, Course.Status.COMPLETED):
         messages.error(request, _("This course is %(status)s.") % {"status": course.get_status_display()})
         return redirect(course)
-    if course.procedures.filter(status=Procedure.Status.PLANNED).exists():
-        messages.info(request, _("The sessions are already booked."))
-        return redirect(course)
-    try:
-        booked = booking.book(course, booking.propose(course), by=request.user)
-        messages.success(request, _("%(count)d sessions booked.") % {"count": len(booked)})
-    except (booking.BookingConflict, InputError) as error:
-        messages.error(request, error.message)
+    with transaction.atomic():
+        # Two people pressing Book on one course: the second waits here (PostgreSQL) and then finds it
+        # booked; elsewhere the one-planned-session-per-number constraint refuses the second.
+        Course.objects.select_for_update().filter(pk=course.pk).first()
+        if course.procedures.filter(status=Procedure.Status.PLANNED).exists():
+            messages.info(request, _("The sessions are already booked."))
+            return redirect(course)
+        try:
+            booked = booking.book(course, booking.propose(course), by=request.user)
+            messages.success(request, _("%(count)d sessions booked.") % {"count": len(booked)})
+        except (booking.BookingConflict, InputError) as error:
+            messages.error(request, error.message)
     return redirect(course)
 
 

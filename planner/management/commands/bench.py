@@ -4,6 +4,7 @@ Timing targets live here, not in tests: a loaded CI machine must not fail a buil
 """
 
 import json
+import os
 import resource
 import statistics
 import time
@@ -11,18 +12,21 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from planner import booking, courses, printing
+from planner import bench_data, booking, courses, printing
 from planner.blood_volume import Sex
 from planner.exchange import ExchangeRequest, plan_exchange
-from planner.models import ApiToken, Course, Device
+from planner.models import ApiToken, Course, Device, Procedure
 
 EXAMPLE_A = {"sex": "male", "weight_kg": 70, "height_cm": 175, "haematocrit": 0.40}
 
@@ -55,11 +59,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--rounds", type=int, default=30)
+        parser.add_argument("--patients", type=int, default=10_000, help="patients in the large dataset")
+        parser.add_argument("--sessions", type=int, default=100_000, help="booked sessions in the large dataset")
+        parser.add_argument("--output", default="test-artifacts/bench.txt", help="file the results are written to")
 
-    def handle(self, *args: object, rounds: int, **options: object) -> None:
+    def handle(self, *args: object, rounds: int, patients: int, sessions: int, output: str, **options: object) -> None:
         if not settings.DEBUG:
             raise CommandError("bench creates a user and a token: run it with DEBUG=1 on a scratch database.")
         call_command("seed_demo", stdout=StringIO())
+        self.stdout.write(f"Seeding {patients:,} patients and {sessions:,} sessions ...")
+        started = time.perf_counter()
+        sizes = bench_data.seed(patients=patients, sessions=sessions, by=User.objects.get(username="physician"))
+        seeded_s = time.perf_counter() - started
+        header = [
+            f"Apheresis Planner bench, {timezone.localtime():%Y-%m-%d %H:%M}, database {connection.vendor}, "
+            f"{os.cpu_count()} cores",
+            f"dataset: {sizes['patients']:,} patients, {sizes['courses']:,} courses, {sizes['sessions']:,} sessions "
+            f"({sizes['records']:,} recorded) over {sizes['days']:,} days; seeded in {seeded_s:.0f} s",
+            "",
+        ]
+        pages = self._page_timings(rounds)
+        self.stdout.write("\n".join(header + pages))
         request = ExchangeRequest(sex=Sex.MALE, weight_kg=70, height_cm=175, haematocrit=0.40)
         user, _ = User.objects.get_or_create(username="bench")
         user.groups.set(User.objects.get(username="nurse").groups.all())
@@ -91,12 +111,63 @@ class Command(BaseCommand):
         ]
         lines += self._pdf_timings()
         self.stdout.write("\n".join(lines))
+        report = Path(output)
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text("\n".join([*header, *pages, "", *lines]) + "\n", encoding="utf-8")
+        self.stdout.write(f"\nWritten to {report}")
+
+    def _page_timings(self, rounds: int) -> list[str]:
+        """The pages staff wait for, through the whole stack (middleware, templates), with their query counts."""
+        nurse, reviewer = User.objects.get(username="nurse"), User.objects.get(username="reviewer")
+        course = Course.objects.filter(notes=bench_data.MARK).order_by("-pk").first()
+        busiest = Procedure.objects.filter(course__notes=bench_data.MARK).order_by("-starts_at").first()
+        week = timezone.localtime(busiest.starts_at).date()
+        patient = course.patient
+        pages = [
+            ("patient list, page 1", nurse, "GET", "/patients/", None, 0.15),
+            ("patient list, page 200", nurse, "GET", "/patients/?page=200", None, 0.15),
+            ("patient search (name, POST)", nurse, "POST", "/patients/", {"q": "王秀英"}, 0.3),
+            ("patient record", nurse, "GET", f"/patients/{patient.pk}/", None, 0.15),
+            ("course page (5 sessions)", nurse, "GET", f"/courses/{course.pk}/", None, 0.15),
+            ("unit calendar, week (20 devices)", nurse, "GET", f"/calendar/?on={week:%Y-%m-%d}", None, 0.3),
+            ("admin session list (reviewer)", reviewer, "GET", "/admin/planner/sessionrecord/", None, 0.3),
+            (
+                "admin session list, filtered",
+                reviewer,
+                "GET",
+                "/admin/planner/sessionrecord/?outcome=completed&reviewed=no",
+                None,
+                0.3,
+            ),
+        ]
+        lines = [f"{'page':<38} {'median':>9} {'p95':>9} {'queries':>8}   target (median)"]
+        for name, user, method, url, data, target_s in pages:
+            client = Client(SERVER_NAME="localhost")
+            client.force_login(user)
+
+            def fetch(client: Client = client, method: str = method, url: str = url, data: dict | None = data) -> None:
+                response = client.post(url, data) if method == "POST" else client.get(url)
+                assert response.status_code == 200, (url, response.status_code)
+
+            figures = _timings(fetch, rounds=rounds, per_round=1)
+            with CaptureQueriesContext(connection) as queries:
+                fetch()
+            median, p95 = statistics.median(figures), statistics.quantiles(figures, n=20)[-1]
+            verdict = "ok" if median <= target_s else "OVER TARGET"
+            lines.append(
+                f"{name:<38} {median * 1e3:7.1f}ms {p95 * 1e3:7.1f}ms {len(queries):8d}   "
+                f"{target_s * 1e3:.0f} ms {verdict}"
+            )
+        return lines
 
     def _pdf_timings(self) -> list[str]:
         """One order sheet warm, and a day batch of 20 sheets with their slips; time and peak RSS."""
         physician = User.objects.get(username="physician")
-        day = booking.closed_days().next_open(timezone.localdate() + timedelta(days=30))
-        template = Course.objects.filter(status=Course.Status.SIGNED).first()
+        # A day after everything booked so far, so the batch holds exactly the 20 sessions booked here.
+        last = Procedure.objects.order_by("-starts_at").values_list("starts_at", flat=True).first()
+        after = timezone.localtime(last).date() if last else timezone.localdate()
+        day = booking.closed_days().next_open(max(after, timezone.localdate()) + timedelta(days=30))
+        template = Course.objects.filter(status=Course.Status.SIGNED).exclude(notes=bench_data.MARK).first()
         for number in range(1, 6):
             Device.objects.get_or_create(
                 name=f"Bench Optia {number}",

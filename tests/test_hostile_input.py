@@ -249,3 +249,11 @@ def test_the_baselines_are_accepted_so_the_properties_measure_the_hostile_values
         "outcome": "completed",
     }
     assert logged_in(nurse).post(reverse("procedure-record", args=[booked]), record).status_code == 302
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01", "0001-01-01T00:00", "9999-12-31T23:59", "1899-12-31T23:00"])
+def test_a_time_outside_1900_to_2100_is_a_message_not_a_server_error(booked: int, nurse: User, moment: str) -> None:
+    # Hypothesis found year 1 overflowing the time-zone conversion into a 500.
+    response = logged_in(nurse).post(reverse("procedure-record", args=[booked]), {"started_at": moment})
+    assert response.status_code == 200
+    assert "Enter a date between 1900 and 2100." in response.content.decode()

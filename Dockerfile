@@ -8,10 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # WeasyPrint (printed orders) needs Pango and HarfBuzz's subsetter: the pip wheels alone fail on a
 # bare Debian. WenQuanYi Micro Hei renders Chinese; it was smaller and faster than Noto CJK.
-# gettext compiles the translations.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei gettext \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -19,6 +18,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
+# The translations, compiled into the image (polib, from requirements.txt: no gettext needed).
+RUN DEBUG=1 python manage.py compile_translations
 RUN useradd --system --uid 1000 --home /app planner \
     && mkdir -p /app/staticfiles \
     && chown -R planner /app/staticfiles

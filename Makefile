@@ -21,14 +21,20 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@
 
+# Translations are compiled at install (polib: no gettext needed), and again when a .po changes.
+PO := $(wildcard planner/locale/*/LC_MESSAGES/django.po)
+MO := $(PO:.po=.mo)
+$(MO): $(PO) $(VENV)/.installed
+	$(DEV) $(BIN)/python manage.py compile_translations
+
 ## run: install, migrate, load the catalogue and demo data, serve http://127.0.0.1:8000 (SQLite unless DATABASE_URL)
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(MO)
 	$(DEV) $(BIN)/python manage.py migrate --noinput
 	$(DEV) $(BIN)/python manage.py seed_demo
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## test: the whole suite (SQLite unless DATABASE_URL=postgres://...)
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(MO)
 	$(BIN)/pytest
 
 ## lint: ruff and a check that no model change lacks its migration

@@ -140,7 +140,7 @@ class ExchangeForm(forms.Form):
             raise InputError(
                 name,
                 str(_("No %(kind)s product is set up: an administrator adds one under Administration → Products."))
-                % {"kind": kind},
+                % {"kind": Product.Kind(kind).label},
             )
         return chosen
 
@@ -312,6 +312,7 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
                 _ml(fluids["albumin_diluent_ml"]),
                 f"{fluids['albumin_vials']} × {products.albumin_vial_ml:g} mL × "
                 f"({products.albumin_percent:g} ÷ {products.target_albumin_percent:g} − 1)",
+                # xgettext:no-python-format
                 _("0.9 % saline, never sterile water (haemolysis, CDC MMWR 1999)"),
             ),
         ]

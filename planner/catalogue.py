@@ -24,7 +24,12 @@ COLUMNS = (
     "default_sessions",
     "course_notes",
     "asfa_2023_page",
+    "disease_zh",
+    "indication_zh",
+    "course_notes_zh",
 )
+# Filled in rows that lack them even when the rest of the row is left as an administrator edited it.
+TRANSLATED = ("disease_zh", "indication_zh", "course_notes_zh")
 
 
 class CatalogueError(Exception):
@@ -50,6 +55,7 @@ def _row_to_fields(row: dict[str, str], line: int) -> dict[str, object]:
             "default_sessions": int(row["default_sessions"]),
             "course_notes": row["course_notes"].strip(),
             "guideline_page": int(row["asfa_2023_page"]) if row["asfa_2023_page"].strip() else None,
+            **{name: row[name].strip() for name in TRANSLATED},
         }
     except (InvalidOperation, ValueError) as error:
         raise CatalogueError(f"line {line}: {error}") from None
@@ -74,7 +80,14 @@ def load_indications(path: Path = INDICATIONS_CSV, *, update: bool = False) -> L
             key = {"disease": row["disease"].strip(), "indication": row["indication"].strip()}
             existing = Indication.objects.filter(**key).first()
             if existing is not None and not update:
-                unchanged += 1
+                missing = [name for name in TRANSLATED if fields[name] and not getattr(existing, name)]
+                for name in missing:
+                    setattr(existing, name, fields[name])
+                if missing:
+                    existing.save(update_fields=missing)
+                    updated += 1
+                else:
+                    unchanged += 1
                 continue
             indication = existing or Indication(**key)
             for name, value in fields.items():

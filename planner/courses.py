@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from planner import text
 from planner.calculator import ExchangeForm
 from planner.exchange import ExchangePlan
 from planner.fluid_rules import FluidProposal, FluidThresholds, PatientFacts, propose_fluid
@@ -222,7 +223,7 @@ def record_session_fibrinogen(procedure: Procedure, value: Decimal, *, by: objec
     procedure.fluid_plan = {
         "choice": proposal.choice.value,
         **{key: round(getattr(proposal, key), 3) for key in ("albumin_fraction", "plasma_fraction", "saline_fraction")},
-        "reasons": list(proposal.reasons),
+        "reasons": [text.stored(reason) for reason in proposal.reasons],
         "differs_from_order": fractions_differ(
             {
                 "albumin_fraction": course.albumin_fraction,

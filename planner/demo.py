@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
-from planner import booking, courses, roles
+from planner import booking, courses, roles, text
 from planner.models import Course, Device, Indication, Measurement, Patient, Product
 
 DEMO_PASSWORD = "apheresis-demo"
@@ -296,7 +296,10 @@ def _seed_courses(today: date) -> int:
         course = Course(patient=patient, created_by=physician, method="nadler", **values)
         course.inputs = courses.snapshot_inputs(patient)
         proposal = courses.fluid_proposal(indication, patient, {}, course.inputs)
-        course.fluid_proposal = {"choice": proposal.choice.value, "reasons": list(proposal.reasons)}
+        course.fluid_proposal = {
+            "choice": proposal.choice.value,
+            "reasons": [text.stored(reason) for reason in proposal.reasons],
+        }
         course.estimated_duration_min = courses.plan_for(course).as_dict()["duration_min"]
         course.save()
         if sign:

@@ -29,6 +29,7 @@ from planner.device_numbers import DeviceNumbers, DeviceSettings, check_device, 
 from planner.kinetics import IGG_INTRAVASCULAR_FRACTION, CourseProjection, project_course
 from planner.limits import InputError
 from planner.replacement import FluidPlan, Products, Replacement, check_plan, check_products, replacement
+from planner.text import _
 
 PLASMA_VOLUMES_LIMITS = (0.25, 4.0)
 MANUAL_TBV_LIMITS_ML = (50.0, 15000.0)
@@ -178,7 +179,11 @@ def _finite(name: str, value: float | None) -> None:
 
 def _within(name: str, value: float, low: float, high: float, unit: str) -> None:
     if not low <= value <= high:
-        raise InputError(name, f"{value:g}{unit} is outside the limits {low:g}–{high:g}{unit}.")
+        raise InputError(
+            name,
+            _("%(value)s is outside the limits %(low)s–%(high)s.")
+            % {"value": f"{value:g}{unit}", "low": f"{low:g}", "high": f"{high:g}{unit}"},
+        )
 
 
 def check_request(request: ExchangeRequest, policy: Policy) -> None:
@@ -198,8 +203,12 @@ def check_request(request: ExchangeRequest, policy: Policy) -> None:
     _within("height_cm", request.height_cm, float(limits.HEIGHT_CM.low), float(limits.HEIGHT_CM.high), " cm")
     if request.haematocrit > 1:
         suggestion = limits.haematocrit_as_fraction(Decimal(repr(request.haematocrit)))
-        hint = f": did you mean {suggestion}?" if suggestion is not None else "."
-        raise InputError("haematocrit", f"Haematocrit is a fraction{hint}")
+        raise InputError(
+            "haematocrit",
+            _("Haematocrit is a fraction: did you mean %(suggestion)s?") % {"suggestion": suggestion}
+            if suggestion is not None
+            else _("Haematocrit is a fraction."),
+        )
     _within("haematocrit", request.haematocrit, float(limits.HAEMATOCRIT.low), float(limits.HAEMATOCRIT.high), "")
     _within("plasma_volumes", request.plasma_volumes, *PLASMA_VOLUMES_LIMITS, "")
     if request.age_years is not None:
@@ -285,9 +294,15 @@ def _warnings(
         found.append(
             PlanWarning(
                 "ecv_over_15_percent",
-                f"The extracorporeal volume is {proc.extracorporeal_percent:.1f} % (up to "
-                f"{proc.extracorporeal_max_percent:.1f} %) of the blood volume, over {policy.ecv_warning_percent:g} %: "
-                "consider priming with red cells or albumin.",
+                _(
+                    "The extracorporeal volume is %(typical)s %% (up to %(max)s %%) of the blood volume, "
+                    "over %(limit)s %%: consider priming with red cells or albumin."
+                )
+                % {
+                    "typical": f"{proc.extracorporeal_percent:.1f}",
+                    "max": f"{proc.extracorporeal_max_percent:.1f}",
+                    "limit": f"{policy.ecv_warning_percent:g}",
+                },
             )
         )
     low, high = policy.usual_plasma_volumes
@@ -295,15 +310,16 @@ def _warnings(
         found.append(
             PlanWarning(
                 "plasma_volumes_outside_1_to_1_5",
-                f"{request.plasma_volumes:g} plasma volumes is outside the usual {low:g}–{high:g}; "
-                "removal gains flatten past 1.5.",
+                _("%(volumes)s plasma volumes is outside the usual %(low)s–%(high)s; removal gains flatten past 1.5.")
+                % {"volumes": f"{request.plasma_volumes:g}", "low": f"{low:g}", "high": f"{high:g}"},
             )
         )
     if request.method is Method.NADLER and request.weight_kg < policy.nadler_min_weight_kg:
         found.append(
             PlanWarning(
                 "nadler_below_25_kg",
-                f"Nadler's formula is not valid below {policy.nadler_min_weight_kg:g} kg: use the paediatric method.",
+                _("Nadler's formula is not valid below %(weight)s kg: use the paediatric method.")
+                % {"weight": f"{policy.nadler_min_weight_kg:g}"},
             )
         )
     bmi = body_mass_index(request.weight_kg, request.height_cm)
@@ -311,7 +327,8 @@ def _warnings(
         found.append(
             PlanWarning(
                 "weight_rule_in_obesity",
-                f"BMI {bmi:.1f}: the mL/kg rule overestimates blood volume in obesity; use Nadler or Lemmens.",
+                _("BMI %(bmi)s: the mL/kg rule overestimates blood volume in obesity; use Nadler or Lemmens.")
+                % {"bmi": f"{bmi:.1f}"},
             )
         )
     trigger = policy.fibrinogen_trigger_g_per_l
@@ -319,8 +336,10 @@ def _warnings(
         found.append(
             PlanWarning(
                 "fibrinogen_below_trigger",
-                f"Fibrinogen {request.fibrinogen_g_per_l:g} g/L is below the {trigger:g} g/L trigger: "
-                "replace part or all with plasma, or delay.",
+                _(
+                    "Fibrinogen %(value)s g/L is below the %(trigger)s g/L trigger: replace part or all with plasma, or delay."  # noqa: E501
+                )
+                % {"value": f"{request.fibrinogen_g_per_l:g}", "trigger": f"{trigger:g}"},
             )
         )
     elif course is not None:
@@ -333,21 +352,38 @@ def _warnings(
             found.append(
                 PlanWarning(
                     "fibrinogen_below_trigger",
-                    f"Fibrinogen is projected below the {trigger:g} g/L trigger before session "
-                    f"{low_sessions[0]}: check it before each session; plasma or a longer interval may be needed.",
+                    _(
+                        "Fibrinogen is projected below the %(trigger)s g/L trigger before session %(session)s: "
+                        "check it before each session; plasma or a longer interval may be needed."
+                    )
+                    % {"trigger": f"{trigger:g}", "session": low_sessions[0]},
                 )
             )
     hct_low, hct_high = policy.haematocrit_usual
     if request.haematocrit < hct_low:
-        found.append(PlanWarning("low_haematocrit", f"Haematocrit {request.haematocrit:.0%} is below {hct_low:.0%}."))
+        found.append(
+            PlanWarning(
+                "low_haematocrit",
+                _("Haematocrit %(value)s is below %(limit)s.")
+                % {"value": f"{request.haematocrit:.0%}", "limit": f"{hct_low:.0%}"},
+            )
+        )
     if request.haematocrit > hct_high:
-        found.append(PlanWarning("high_haematocrit", f"Haematocrit {request.haematocrit:.0%} is above {hct_high:.0%}."))
+        found.append(
+            PlanWarning(
+                "high_haematocrit",
+                _("Haematocrit %(value)s is above %(limit)s.")
+                % {"value": f"{request.haematocrit:.0%}", "limit": f"{hct_high:.0%}"},
+            )
+        )
     if request.fluids.saline_fraction > policy.saline_warning_fraction:
         found.append(
             PlanWarning(
                 "saline_fraction_high",
-                f"Saline is {request.fluids.saline_fraction:.0%} of the replacement, over "
-                f"{policy.saline_warning_fraction:.0%}: more hypotension, especially in the elderly.",
+                _(
+                    "Saline is %(share)s of the replacement, over %(limit)s: more hypotension, especially in the elderly."  # noqa: E501
+                )
+                % {"share": f"{request.fluids.saline_fraction:.0%}", "limit": f"{policy.saline_warning_fraction:.0%}"},
             )
         )
     return found

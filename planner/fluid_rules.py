@@ -9,6 +9,8 @@ override with a reason of their own.
 from dataclasses import dataclass
 from enum import StrEnum
 
+from planner.text import Message, gettext_noop
+
 
 class FluidChoice(StrEnum):
     ALBUMIN = "albumin"
@@ -71,45 +73,101 @@ def propose_fluid(
     thresholds = thresholds or FluidThresholds()
     asked: list[tuple[FluidChoice, str]] = []
     if facts.is_ttp_or_tma:
-        asked.append((FluidChoice.PLASMA, "TTP or another thrombotic microangiopathy: ASFA recommends plasma."))
+        asked.append(
+            (
+                FluidChoice.PLASMA,
+                Message(gettext_noop("TTP or another thrombotic microangiopathy: ASFA recommends plasma.")),
+            )
+        )
     if default_replacement == "plasma":
-        asked.append((FluidChoice.PLASMA, "ASFA's usual replacement for this indication is plasma."))
+        asked.append(
+            (FluidChoice.PLASMA, Message(gettext_noop("ASFA's usual replacement for this indication is plasma.")))
+        )
     elif default_replacement == "plasma_last":
-        asked.append((FluidChoice.ALBUMIN_PLASMA_LAST, "ASFA's usual replacement is albumin with plasma last."))
+        asked.append(
+            (
+                FluidChoice.ALBUMIN_PLASMA_LAST,
+                Message(gettext_noop("ASFA's usual replacement is albumin with plasma last.")),
+            )
+        )
     elif default_replacement == "plasma_or_albumin":
         asked.append(
-            (FluidChoice.ALBUMIN, "ASFA allows plasma or albumin: albumin unless a reason for plasma applies.")
+            (
+                FluidChoice.ALBUMIN,
+                Message(gettext_noop("ASFA allows plasma or albumin: albumin unless a reason for plasma applies.")),
+            )
         )
     else:
-        asked.append((FluidChoice.ALBUMIN, "ASFA's usual replacement for this indication is albumin."))
+        asked.append(
+            (FluidChoice.ALBUMIN, Message(gettext_noop("ASFA's usual replacement for this indication is albumin.")))
+        )
     if facts.liver_failure:
-        asked.append((FluidChoice.PLASMA, "Liver failure: plasma replaces the clotting factors the liver cannot make."))
+        asked.append(
+            (
+                FluidChoice.PLASMA,
+                Message(gettext_noop("Liver failure: plasma replaces the clotting factors the liver cannot make.")),
+            )
+        )
     if facts.diffuse_alveolar_haemorrhage:
-        asked.append((FluidChoice.PLASMA, "Diffuse alveolar haemorrhage: plasma, to avoid depleting clotting factors."))
-    share = f"last {thresholds.plasma_last_share:.0%}" if thresholds.plasma_last_share != 1 / 3 else "last third"
+        asked.append(
+            (
+                FluidChoice.PLASMA,
+                Message(gettext_noop("Diffuse alveolar haemorrhage: plasma, to avoid depleting clotting factors.")),
+            )
+        )
+    share = (
+        Message(gettext_noop("last %(percent)s"), percent=f"{thresholds.plasma_last_share:.0%}")
+        if thresholds.plasma_last_share != 1 / 3
+        else Message(gettext_noop("last third"))
+    )
     if facts.bleeding_or_coagulopathy:
-        asked.append((FluidChoice.ALBUMIN_PLASMA_LAST, f"Bleeding or coagulopathy: {share} plasma."))
+        asked.append(
+            (
+                FluidChoice.ALBUMIN_PLASMA_LAST,
+                Message(gettext_noop("Bleeding or coagulopathy: %(share)s plasma."), share=share),
+            )
+        )
     if facts.procedure_within_48h:
-        asked.append((FluidChoice.ALBUMIN_PLASMA_LAST, f"Surgery or a biopsy within 48 hours: {share} plasma."))
+        asked.append(
+            (
+                FluidChoice.ALBUMIN_PLASMA_LAST,
+                Message(gettext_noop("Surgery or a biopsy within 48 hours: %(share)s plasma."), share=share),
+            )
+        )
     trigger = thresholds.fibrinogen_trigger_g_per_l
     if facts.fibrinogen_g_per_l is not None and facts.fibrinogen_g_per_l < trigger:
         asked.append(
             (
                 FluidChoice.ALBUMIN_PLASMA_LAST,
-                f"Fibrinogen {facts.fibrinogen_g_per_l:g} g/L is below the {trigger:g} g/L trigger: {share} plasma.",
+                Message(
+                    gettext_noop("Fibrinogen %(value)s g/L is below the %(trigger)s g/L trigger: %(share)s plasma."),
+                    value=f"{facts.fibrinogen_g_per_l:g}",
+                    trigger=f"{trigger:g}",
+                    share=share,
+                ),
             )
         )
     choice = max((wanted for wanted, _ in asked), key=_STRENGTH.index)
     reasons = [reason for _, reason in asked]
     if facts.saline_share_wanted:
         if choice is not FluidChoice.ALBUMIN:
-            reasons.append("No saline share: plasma is needed.")
+            reasons.append(Message(gettext_noop("No saline share: plasma is needed.")))
         elif facts.age_years is not None and facts.age_years >= thresholds.saline_min_age_excluded:
             reasons.append(
-                f"No saline share at age {facts.age_years:g}: partial saline raises hypotension risk in the elderly."
+                Message(
+                    gettext_noop(
+                        "No saline share at age %(age)s: partial saline raises hypotension risk in the elderly."
+                    ),
+                    age=f"{facts.age_years:g}",
+                )
             )
         else:
             choice = FluidChoice.ALBUMIN_SALINE
-            reasons.append(f"Stable patient: {thresholds.saline_share:.0%} saline first, then albumin.")
+            reasons.append(
+                Message(
+                    gettext_noop("Stable patient: %(percent)s saline first, then albumin."),
+                    percent=f"{thresholds.saline_share:.0%}",
+                )
+            )
     albumin, plasma, saline = _fractions(choice, thresholds)
     return FluidProposal(choice, albumin, plasma, saline, tuple(reasons))

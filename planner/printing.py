@@ -125,6 +125,13 @@ def slip_data(procedure: Procedure, plan: ExchangePlan) -> SlipData:
     )
 
 
+def _page_footer_css() -> str:
+    """The page footer as a CSS `content` value, in the current language ("page 1 of 2", "第 1 页，共 2 页")."""
+    words = _("page %(page)s of %(pages)s") % {"page": "\x00page\x00", "pages": "\x00pages\x00"}
+    parts = [f'"{part}"' if i % 2 == 0 else f"counter({part})" for i, part in enumerate(words.split("\x00"))]
+    return " ".join(part for part in parts if part != '""')
+
+
 def _render(template: str, context: dict) -> bytes:
     html = render_to_string(
         template,
@@ -135,6 +142,7 @@ def _render(template: str, context: dict) -> bytes:
             "labs_before_course": LABS_BEFORE_COURSE,
             "labs_before_session": LABS_BEFORE_SESSION,
             "fibrinogen_trigger": f"{settings.FIBRINOGEN_TRIGGER_G_PER_L:g}",
+            "page_footer_css": _page_footer_css(),
         },
     )
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

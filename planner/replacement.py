@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 from planner.limits import InputError
+from planner.text import _
 
 # Fractions that sum to one within this tolerance are accepted (0.667 + 0.333 typed by hand).
 FRACTION_SUM_TOLERANCE = 0.005
@@ -66,13 +67,15 @@ def check_plan(plan: FluidPlan, *, saline_max_fraction: float) -> None:
     total = plan.albumin_fraction + plan.plasma_fraction + plan.saline_fraction
     if abs(total - 1) > FRACTION_SUM_TOLERANCE:
         raise InputError(
-            "albumin_fraction", f"Albumin, plasma and saline fractions must add up to 1; they add up to {total:.3g}."
+            "albumin_fraction",
+            _("Albumin, plasma and saline fractions must add up to 1; they add up to %(total)s.")
+            % {"total": f"{total:.3g}"},
         )
     if plan.saline_fraction > saline_max_fraction:
         raise InputError(
             "saline_fraction",
-            f"Saline may be at most {saline_max_fraction:.0%} of the replacement (hypotension); "
-            f"{plan.saline_fraction:.0%} was asked.",
+            _("Saline may be at most %(limit)s of the replacement (hypotension); %(asked)s was asked.")
+            % {"limit": f"{saline_max_fraction:.0%}", "asked": f"{plan.saline_fraction:.0%}"},
         )
     if not 0.5 <= plan.fluid_balance <= 1.5:
         raise InputError("fluid_balance", f"Fluid balance must be between 0.5 and 1.5, not {plan.fluid_balance:g}.")

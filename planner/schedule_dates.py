@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from planner.limits import InputError
+from planner.text import _
 
 # Search at most this far ahead for an open day before giving up.
 MAX_SEARCH_DAYS = 366
@@ -111,6 +112,11 @@ class GapWarning:
 MIN_HOURS_AFTER: dict[str, float] = {"rituximab": 48, "ivig": 24}
 
 
+def _drug_name(drug: str) -> str:
+    """The drug's name for people, looked up when a message is written (so in the request's language)."""
+    return {"rituximab": _("rituximab"), "ivig": _("IVIG")}.get(drug, drug)
+
+
 def gap_warnings(
     session_starts: list[datetime], doses: list[Dose], min_hours: dict[str, float] | None = None
 ) -> list[GapWarning]:
@@ -126,8 +132,16 @@ def gap_warnings(
                 found.append(
                     GapWarning(
                         f"{dose.drug}_too_close",
-                        f"Session {number} starts {hours:.0f} h after {dose.drug}: at least {needed:g} h are "
-                        "needed or the exchange removes the drug.",
+                        _(
+                            "Session %(number)s starts %(hours)s h after %(drug)s: at least %(needed)s h are "
+                            "needed or the exchange removes the drug."
+                        )
+                        % {
+                            "number": number,
+                            "hours": f"{hours:.0f}",
+                            "drug": _drug_name(dose.drug),
+                            "needed": f"{needed:g}",
+                        },
                     )
                 )
     return found

@@ -73,6 +73,8 @@ RULES: dict[str, Rule] = {
     "logout": Rule(ANY_LOGGED_IN, status=405),  # logging out is a POST
     "password_change": Rule(ANY_LOGGED_IN),
     "password_change_done": Rule(ANY_LOGGED_IN),
+    # Choosing the language is a POST; a GET just goes back (302), for anyone, as on the login page.
+    "set_language": Rule(ANY_LOGGED_IN, status=302, public=True),
 }
 
 # Django's admin has its own login and staff checks; tests/test_admin.py covers it.

@@ -32,7 +32,10 @@ def test_a_physician_prescribes_a_draft_with_its_inputs_and_the_fluid_reasons(
     assert course.inputs["weight_kg"]["value"] == "58.00"
     assert "taken_at" in course.inputs["haematocrit"]
     assert course.fluid_proposal["choice"] == "albumin"
-    assert "ASFA's usual replacement for this indication is albumin." in course.fluid_proposal["reasons"]
+    # Stored with its template, so the order shows it in whichever language it is read in.
+    assert {"text": "ASFA's usual replacement for this indication is albumin.", "params": {}} in course.fluid_proposal[
+        "reasons"
+    ]
     assert course.estimated_duration_min > 0
     assert course.label == f"order {course.pk}"
 

@@ -202,6 +202,7 @@ PURE_MODULES = [
     "fluid_rules",
     "schedule_dates",
     "slots",
+    "text",
 ]
 
 

@@ -58,7 +58,7 @@ def test_the_order_sheet_carries_patient_numbers_fluids_and_schedule(signed: Cou
         "3 507 mL",
         "Proposal overridden by the physician: Biopsy",
         "never sterile water",
-        "plasma last",
+        "(last)",  # plasma, given last
         "ABO-compatible groups",
         "Ordering physician",
         "Blood bank verifier",

@@ -50,7 +50,7 @@ def test_the_demo_has_a_signed_booked_course_and_a_draft(db: None) -> None:
     draft = Course.objects.get(patient__mrn="DEMO-0002")
     assert (signed.status, signed.procedures.count()) == ("signed", 5)
     assert (draft.status, draft.vascular_access) == ("draft", "central_femoral")
-    assert "ASFA allows plasma or albumin" in draft.fluid_proposal["reasons"][0]
+    assert "ASFA allows plasma or albumin" in draft.fluid_proposal["reasons"][0]["text"]
     _seed(force=True)
     assert Course.objects.count() == 2
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,7 +14,11 @@ class IndicationQuerySet(models.QuerySet["Indication"]):
         found = self
         for word in query.split():
             found = found.filter(
-                Q(disease__icontains=word) | Q(indication__icontains=word) | Q(course_notes__icontains=word)
+                Q(disease__icontains=word)
+                | Q(indication__icontains=word)
+                | Q(course_notes__icontains=word)
+                | Q(disease_zh__icontains=word)
+                | Q(indication_zh__icontains=word)
             )
         return found
 
@@ -61,6 +66,10 @@ class Indication(models.Model):
         _("usual number of sessions"), help_text=_("0 when ASFA gives no fixed course (long-term or not recommended).")
     )
     course_notes = models.TextField(_("course notes"), blank=True)
+    # The same in Simplified Chinese, shown when that is the chosen language (blank: the English).
+    disease_zh = models.CharField(_("disease (Chinese)"), max_length=200, blank=True)
+    indication_zh = models.CharField(_("indication (Chinese)"), max_length=200, blank=True)
+    course_notes_zh = models.TextField(_("course notes (Chinese)"), blank=True)
     guideline_page = models.PositiveSmallIntegerField(_("page in ASFA 2023"), null=True, blank=True)
     is_active = models.BooleanField(_("offered for new courses"), default=True)
 
@@ -83,10 +92,26 @@ class Indication(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.disease} — {self.indication}" if self.indication else self.disease
+        return f"{self.disease_local} — {self.indication_local}" if self.indication else self.disease_local
 
     def get_absolute_url(self) -> str:
         return reverse("indication-detail", args=[self.pk])
+
+    def _local(self, english: str, chinese: str) -> str:
+        return chinese if chinese and (get_language() or "").startswith("zh") else english
+
+    @property
+    def disease_local(self) -> str:
+        """The disease in the chosen language."""
+        return self._local(self.disease, self.disease_zh)
+
+    @property
+    def indication_local(self) -> str:
+        return self._local(self.indication, self.indication_zh)
+
+    @property
+    def course_notes_local(self) -> str:
+        return self._local(self.course_notes, self.course_notes_zh)
 
     @property
     def is_not_recommended(self) -> bool:

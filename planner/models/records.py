@@ -40,12 +40,18 @@ class SessionRecord(models.Model):
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     whole_blood_processed_ml = models.PositiveIntegerField(_("whole blood processed (mL)"), null=True, blank=True)
     plasma_removed_ml = models.PositiveIntegerField(_("plasma removed (mL)"), null=True, blank=True)
+    # xgettext:no-python-format
     albumin_given_ml = models.PositiveIntegerField(_("albumin 5 % given (mL)"), null=True, blank=True)
     plasma_given_ml = models.PositiveIntegerField(_("plasma given (mL)"), null=True, blank=True)
     saline_given_ml = models.PositiveIntegerField(_("saline given (mL)"), null=True, blank=True)
     anticoagulant_used_ml = models.PositiveIntegerField(_("anticoagulant used (mL)"), null=True, blank=True)
     calcium_given_ml = models.DecimalField(
-        _("calcium gluconate 10 % given (mL)"), max_digits=5, decimal_places=1, null=True, blank=True
+        # xgettext:no-python-format
+        _("calcium gluconate 10 % given (mL)"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
     )
     outcome = models.CharField(_("outcome"), max_length=14, choices=Outcome, default=Outcome.IN_PROGRESS)
     outcome_reason = models.TextField(_("reason (stopped early or not started)"), blank=True)

@@ -1,6 +1,9 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import gettext as _
+
+from planner import text
 
 register = template.Library()
 
@@ -23,3 +26,21 @@ def measured(value: Decimal | int | None) -> str:
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"
     return str(value)
+
+
+@register.filter
+def message(stored: object) -> str:
+    """A message stored with its template (a fluid reason) in the language of this page."""
+    return text.render(stored)
+
+
+@register.filter
+def messages_joined(stored: list) -> str:
+    return " ".join(text.render(item) for item in stored or [])
+
+
+@register.filter
+def fluid_names(names: list[str]) -> list[str]:
+    """The replacement fluids' names (saline, albumin, plasma) in the language of the page."""
+    words = {"saline": _("saline"), "albumin": _("albumin"), "plasma": _("plasma")}
+    return [str(words.get(name, name)) for name in names]

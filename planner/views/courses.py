@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from planner import booking, courses, printing
-from planner.calculator import result_rows
+from planner import booking, courses, printing, text
+from planner.calculator import METHOD_CHOICES, result_rows
 from planner.exchange import ExchangePlan
 from planner.fluid_rules import FluidProposal
 from planner.forms import (
@@ -36,7 +36,7 @@ def _proposal_dict(proposal: FluidProposal) -> dict[str, object]:
         "albumin_fraction": round(proposal.albumin_fraction, 3),
         "plasma_fraction": round(proposal.plasma_fraction, 3),
         "saline_fraction": round(proposal.saline_fraction, 3),
-        "reasons": list(proposal.reasons),
+        "reasons": [text.stored(reason) for reason in proposal.reasons],
     }
 
 
@@ -188,6 +188,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": plan,
             "plan_problem": plan_problem,
             "inputs": courses.input_rows(course),
+            "method_label": dict(METHOD_CHOICES).get(course.method, course.method),
             "rows": result_rows(plan) if plan else [],
             "procedures": procedures,
             "proposals": proposals,
@@ -345,7 +346,8 @@ def procedure_fibrinogen(request: HttpRequest, pk: int) -> HttpResponse:
         messages.add_message(
             request,
             level,
-            _("Session %(number)s: %(reasons)s") % {"number": procedure.number, "reasons": " ".join(plan["reasons"])},
+            _("Session %(number)s: %(reasons)s")
+            % {"number": procedure.number, "reasons": " ".join(text.render(reason) for reason in plan["reasons"])},
         )
     return redirect(procedure.course)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,6 +120,18 @@ def _taken(device: Device, starts_at: datetime) -> BookingConflict:
     )
 
 
+# PostgreSQL's answers when two transactions write the same slot at once: one waits on the other's
+# uncommitted row in the exclusion constraint, and if each waits on the other, one is chosen to fail.
+_CONFLICT_STATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+
+
+def is_write_conflict(error: DatabaseError) -> bool:
+    """The database refused a booking because another one got there first (never a real outage)."""
+    if isinstance(error, IntegrityError):
+        return True
+    return isinstance(error, OperationalError) and getattr(error.__cause__, "sqlstate", None) in _CONFLICT_STATES
+
+
 def book(course: Course, slots: list[ProposedSlot], *, by: object) -> list[Procedure]:
     """Book every slot, all or nothing."""
     booked = []
@@ -137,7 +149,9 @@ def book(course: Course, slots: list[ProposedSlot], *, by: object) -> list[Proce
                         updated_by=by,
                     )
                 )
-    except IntegrityError:
+    except (IntegrityError, OperationalError) as error:
+        if not is_write_conflict(error):
+            raise
         raise _taken(slot.device, slot.starts_at) from None
     return booked
 
@@ -150,7 +164,9 @@ def move(procedure: Procedure, *, device: Device, starts_at: datetime, reason: s
             procedure.device, procedure.starts_at, procedure.ends_at = device, starts_at, ends_at
             procedure.change_reason, procedure.updated_by = reason, by
             procedure.save()
-    except IntegrityError:
+    except (IntegrityError, OperationalError) as error:
+        if not is_write_conflict(error):
+            raise
         raise _taken(device, starts_at) from None
     return procedure
 

@@ -5,7 +5,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, OperationalError, close_old_connections, connection, transaction
+from django.test import RequestFactory
 from django.utils import timezone
 
 from planner import booking, db_guards
@@ -128,8 +129,10 @@ def test_two_concurrent_bookings_of_one_slot_cannot_both_win() -> None:
                 both_checked.wait()
                 _procedure(course, at(MONDAY, start_hour), minutes=120, number=number)
             outcomes.append("booked")
-        except IntegrityError:
-            outcomes.append("refused")
+        except (IntegrityError, OperationalError) as error:
+            # The exclusion constraint refuses the second, or PostgreSQL finds the two waiting on each
+            # other and fails one (deadlock detected): both are a refused booking, which is the point.
+            outcomes.append("refused" if booking.is_write_conflict(error) else f"unexpected {error!r}")
         except Exception as error:  # reported in the assertion, not lost in a thread
             outcomes.append(f"unexpected {error!r}")
         finally:
@@ -154,3 +157,21 @@ def test_the_double_booking_guard_survives_every_migration(db: None) -> None:
         else:
             cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", [db_guards.CONSTRAINT])
             assert cursor.fetchone() == (1,)
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+def test_a_deadlock_between_two_bookings_is_a_taken_slot_not_an_outage() -> None:
+    from planner.views.errors import server_error
+
+    error = OperationalError("deadlock detected")
+    error.__cause__ = _Deadlock()
+    assert booking.is_write_conflict(error)
+    assert not booking.is_write_conflict(OperationalError("connection refused"))
+    try:
+        raise error
+    except OperationalError:
+        response = server_error(RequestFactory().get("/courses/1/book/"))
+    assert response.status_code == 500  # the generic page, not "the database is not answering"

@@ -18,7 +18,8 @@ UNAVAILABLE = (OperationalError, InterfaceError)
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: Django calls it inside its `except`, so the exception is at hand."""
     error = sys.exc_info()[1]
-    if isinstance(error, UNAVAILABLE):
+    # A deadlock or serialisation failure is an OperationalError too, but the database is there.
+    if isinstance(error, UNAVAILABLE) and (getattr(error.__cause__, "sqlstate", None) or "")[:2] != "40":
         logger.error("Database unavailable during %s %s: %s", request.method, request.path, type(error).__name__)
         response = HttpResponse(loader.get_template("503.html").render(), status=503)
         response["Retry-After"] = "30"

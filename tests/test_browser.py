@@ -296,3 +296,26 @@ def _next_weekday(day):
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day
+
+
+def test_the_language_switcher_in_a_real_browser(
+    browser: "Browser", live_server: object, staff: dict[str, User]
+) -> None:
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.goto("/accounts/login/")
+    page.click("nav button[value=zh-hans]")
+    expect(page.locator("main h1")).to_contain_text("登录")
+    page.fill("#id_username", "nurse")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page.locator("nav")).to_contain_text("患者")
+    page.goto("/indications/")
+    expect(page.locator("main")).to_contain_text("寻常型天疱疮")
+    page.screenshot(path=ARTIFACTS / "20-nurse-chinese-catalogue.png", full_page=False)
+    page.click("nav button[value=en]")
+    expect(page.locator("main")).to_contain_text("Pemphigus vulgaris")
+    assert not problems
+    context.close()

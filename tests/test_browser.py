@@ -158,8 +158,14 @@ def test_a_course_from_admission_to_review(browser: "Browser", live_server: obje
     # Live numbers: change the plasma volumes and watch the exchange volume follow without a reload.
     expect(live).to_contain_text("Exchange volume")
     exchange_one = _exchange_ml(live.inner_text())
-    page.fill("#id_plasma_volumes", "1.5")
-    for _ in range(50):  # htmx posts after 400 ms of quiet; poll until the panel has the new numbers
+    # The numbers above were rendered by the server; wait until htmx has bound the form (a fill
+    # before that sends nothing, which once failed this test on a loaded machine), then for htmx's
+    # post after 400 ms of quiet, then for the panel to show it.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    with page.expect_response(lambda answer: answer.request.headers.get("hx-request") == "true", timeout=15000):
+        page.fill("#id_plasma_volumes", "1.5")
+    for _ in range(100):
         exchange_one_and_a_half = _exchange_ml(live.inner_text())
         if exchange_one_and_a_half != exchange_one:
             break

@@ -26,7 +26,7 @@ MARK = "bench data"
 def seed(*, patients: int, sessions: int, devices: int = 20, by: User, start: date | None = None) -> dict[str, int]:
     """Add `patients` patients (each with a measurement) and `sessions` booked sessions, half of them recorded."""
     rng = random.Random(20261124)
-    machines = _devices(devices)
+    machines = bench_devices(devices)
     # Half the sessions in the past (and recorded), half booked ahead, as in a unit that has run a while.
     span_days = sessions // (len(machines) * SLOTS_PER_DAY) + 1
     start = start or timezone.localdate() - timedelta(days=span_days // 2)
@@ -148,7 +148,8 @@ def seed(*, patients: int, sessions: int, devices: int = 20, by: User, start: da
     }
 
 
-def _devices(count: int) -> list[Device]:
+def bench_devices(count: int) -> list[Device]:
+    """`count` devices named "Bench Optia NN", copied from the unit's first centrifugal device."""
     template = Device.objects.filter(kind=Device.Kind.CENTRIFUGAL).first()
     for number in range(1, count + 1):
         Device.objects.get_or_create(
@@ -162,4 +163,4 @@ def _devices(count: int) -> list[Device]:
                 "default_inlet_ac_ratio": template.default_inlet_ac_ratio,
             },
         )
-    return list(Device.objects.filter(name__startswith="Bench Optia").order_by("name"))
+    return list(Device.objects.filter(name__startswith="Bench Optia").order_by("name")[:count])

@@ -56,5 +56,10 @@ def render(stored: object) -> str:
     return _(str(stored))
 
 
+def render_joined(messages: list | None) -> str:
+    """Stored messages (a fluid plan's reasons) as one sentence in the current language."""
+    return " ".join(render(message) for message in messages or [])
+
+
 def stored(message: object) -> object:
     return message.as_json() if isinstance(message, Message) else message

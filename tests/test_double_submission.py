@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from planner.models import AdverseEvent, Course, IssuedProduct, Measurement, Patient, Product, SessionRecord, Submission
 from planner.submissions import FIELD
+from tests import workflow
 from tests.conftest import logged_in
 from tests.test_hostile_input import PATIENT
-from tests.workflow import create, form_data
+from tests.workflow import form_data
 
 
 def twice(client: Client, url: str, data: dict) -> tuple:
@@ -44,10 +45,7 @@ def test_a_course(patient: Patient, physician: User) -> None:
 
 @pytest.fixture
 def recorded(patient: Patient, physician: User, nurse: User) -> int:
-    create(physician, patient)
-    course = Course.objects.get()
-    logged_in(physician).post(reverse("course-book", args=[course.pk]))
-    procedure = course.procedures.order_by("number").first()
+    procedure = workflow.booked(physician, patient).procedures.order_by("number").first()
     SessionRecord.objects.create(procedure=procedure, recorded_by=nurse)
     return procedure.pk
 

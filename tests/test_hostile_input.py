@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.models import Course, Measurement, Patient, SessionRecord
+from tests import workflow
 from tests.conftest import logged_in
 from tests.workflow import form_data
 
@@ -202,12 +203,7 @@ RECORD_FIELDS = [
 
 @pytest.fixture
 def booked(patient: Patient, physician: User) -> int:
-    from tests.workflow import create
-
-    create(physician, patient)
-    course = Course.objects.get()
-    logged_in(physician).post(reverse("course-book", args=[course.pk]))
-    return course.procedures.order_by("number").first().pk
+    return workflow.booked(physician, patient).procedures.order_by("number").first().pk
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from django.utils import timezone
 from planner import printing
 from planner.blood_groups import compatible_plasma
 from planner.models import Course
+from tests import workflow
 from tests.conftest import logged_in
 from tests.workflow import create, next_monday
 
@@ -33,13 +34,9 @@ def pages_of(pdf: bytes) -> int:
 
 @pytest.fixture
 def signed(patient: object, physician: User) -> Course:
-    create(physician, patient, albumin_fraction="0.667", plasma_fraction="0.333", fluid_override_reason="Biopsy")
-    course = Course.objects.get()
-    client = logged_in(physician)
-    client.post(reverse("course-book", args=[course.pk]))
-    client.post(reverse("course-sign", args=[course.pk]))
-    course.refresh_from_db()
-    return course
+    return workflow.signed(
+        physician, patient, albumin_fraction="0.667", plasma_fraction="0.333", fluid_override_reason="Biopsy"
+    )
 
 
 def test_the_order_sheet_carries_patient_numbers_fluids_and_schedule(signed: Course, nurse: User) -> None:

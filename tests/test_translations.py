@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from planner import printing
 from planner.models import Course, Device, Indication, Patient, Product
+from tests import workflow
 from tests.conftest import logged_in
 from tests.test_printing import text_of
-from tests.workflow import create
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "planner" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -111,13 +111,7 @@ def english_left(html: str, known: set[str]) -> list[str]:
 
 @pytest.fixture
 def signed(patient: Patient, physician: User) -> Course:
-    create(physician, patient)
-    course = Course.objects.get()
-    client = logged_in(physician)
-    client.post(reverse("course-book", args=[course.pk]))
-    client.post(reverse("course-sign", args=[course.pk]))
-    course.refresh_from_db()
-    return course
+    return workflow.signed(physician, patient)
 
 
 def test_the_pages_staff_use_are_in_chinese(signed: Course, physician: User, nurse: User) -> None:

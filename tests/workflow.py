@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from planner.models import Device, Indication, Patient
+from planner.models import Course, Device, Indication, Patient
 from tests.conftest import logged_in
 
 
@@ -46,3 +46,19 @@ def form_data(**changes: object) -> dict[str, object]:
 
 def create(user: User, patient: Patient, **changes: object):
     return logged_in(user).post(reverse("course-create", args=[patient.pk]), form_data(**changes))
+
+
+def booked(user: User, patient: Patient, **changes: object) -> Course:
+    """A draft course, created and booked through the pages."""
+    create(user, patient, **changes)
+    course = Course.objects.get()
+    logged_in(user).post(reverse("course-book", args=[course.pk]))
+    return course
+
+
+def signed(user: User, patient: Patient, **changes: object) -> Course:
+    """A course created, booked and signed through the pages."""
+    course = booked(user, patient, **changes)
+    logged_in(user).post(reverse("course-sign", args=[course.pk]))
+    course.refresh_from_db()
+    return course

@@ -36,7 +36,7 @@ def message(stored: object) -> str:
 
 @register.filter
 def messages_joined(stored: list) -> str:
-    return " ".join(text.render(item) for item in stored or [])
+    return text.render_joined(stored)
 
 
 @register.filter

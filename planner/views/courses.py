@@ -347,7 +347,7 @@ def procedure_fibrinogen(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             level,
             _("Session %(number)s: %(reasons)s")
-            % {"number": procedure.number, "reasons": " ".join(text.render(reason) for reason in plan["reasons"])},
+            % {"number": procedure.number, "reasons": text.render_joined(plan["reasons"])},
         )
     return redirect(procedure.course)
 

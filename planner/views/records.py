@@ -38,7 +38,7 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
     procedure = _procedure(pk)
     log_patient_view(request, procedure.course.patient, "session-record")
     record = SessionRecord.objects.filter(procedure=procedure).select_related("reviewed_by").first()
-    may_record = request.user.has_perm("planner.change_sessionrecord") and not (record and record.is_reviewed)
+    may_record = _may_record(request, record)
     form = SessionRecordForm(request.POST if request.method == "POST" else None, instance=record)
     if request.method == "POST":
         if not may_record:
@@ -52,7 +52,11 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
             records.update_course_progress(procedure.course)
             messages.success(request, _("Session %(number)s recorded.") % {"number": procedure.number})
             return redirect("procedure-record", pk=procedure.pk)
-    return _record_page(request, procedure, record, form=form, may_record=may_record)
+    return _record_page(request, procedure, record, form=form)
+
+
+def _may_record(request: HttpRequest, record: SessionRecord | None) -> bool:
+    return request.user.has_perm("planner.change_sessionrecord") and not (record and record.is_reviewed)
 
 
 def _record_page(
@@ -61,14 +65,12 @@ def _record_page(
     record: SessionRecord | None,
     *,
     form: SessionRecordForm | None = None,
-    may_record: bool | None = None,
     event_form: AdverseEventForm | None = None,
     issue_form: IssuedProductForm | None = None,
     addendum_form: SessionAddendumForm | None = None,
 ) -> HttpResponse:
     """The session's page; a form that failed comes back bound, with what was typed and its errors."""
-    if may_record is None:
-        may_record = request.user.has_perm("planner.change_sessionrecord") and not (record and record.is_reviewed)
+    may_record = _may_record(request, record)
     plan = courses.plan_for(procedure.course)
     return render(
         request,

@@ -10,7 +10,6 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from django.utils import timezone
 from planner import bench_data, booking, courses, printing
 from planner.blood_volume import Sex
 from planner.exchange import ExchangeRequest, plan_exchange
-from planner.models import ApiToken, Course, Device, Procedure
+from planner.models import ApiToken, Course, Procedure
 
 EXAMPLE_A = {"sex": "male", "weight_kg": 70, "height_cm": 175, "haematocrit": 0.40}
 
@@ -168,19 +167,8 @@ class Command(BaseCommand):
         after = timezone.localtime(last).date() if last else timezone.localdate()
         day = booking.closed_days().next_open(max(after, timezone.localdate()) + timedelta(days=30))
         template = Course.objects.filter(status=Course.Status.SIGNED).exclude(notes=bench_data.MARK).first()
-        for number in range(1, 6):
-            Device.objects.get_or_create(
-                name=f"Bench Optia {number}",
-                defaults={
-                    "kind": "centrifugal",
-                    "model": "Spectra Optia",
-                    "ecv_typical_ml": 141,
-                    "ecv_max_ml": 185,
-                    "plasma_removal_efficiency": Decimal("0.87"),
-                    "default_inlet_ac_ratio": Decimal("10"),
-                },
-            )
-        devices = list(Device.objects.filter(name__startswith="Bench Optia"))
+        # The bench dataset's devices: free on `day`, which comes after every booking so far.
+        devices = bench_data.bench_devices(5)
         booked = 0
         while booked < 20:
             course = Course.objects.get(pk=template.pk)

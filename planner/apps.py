@@ -10,6 +10,6 @@ class PlannerConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext
 
-        from planner import text
+        from planner.core import text
 
         text.use(gettext)  # the pure modules' messages in the request's language

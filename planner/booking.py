@@ -13,10 +13,10 @@ from django.db import DatabaseError, IntegrityError, OperationalError, transacti
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from planner.core.schedule_dates import ClosedDays, Recurrence, session_dates
+from planner.core.schedule_dates import Pattern as DatePattern
+from planner.core.slots import OpeningHours, first_free_slot
 from planner.models import Course, Device, Procedure
-from planner.schedule_dates import ClosedDays, Recurrence, session_dates
-from planner.schedule_dates import Pattern as DatePattern
-from planner.slots import OpeningHours, first_free_slot
 
 
 class BookingConflict(Exception):

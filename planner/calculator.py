@@ -3,7 +3,7 @@
 The web calculator, the JSON API and `manage.py exchange_plan` all validate their
 input with `ExchangeForm`, so a value is accepted or refused with the same message
 whichever way it came in. The form turns the catalogue's device and products into
-the pure calculation's inputs and calls `planner.exchange.plan_exchange`.
+the pure calculation's inputs and calls `planner.core.exchange.plan_exchange`.
 """
 
 from dataclasses import dataclass
@@ -15,12 +15,12 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from planner.blood_volume import Build, Method, PaediatricTable, Sex
-from planner.device_numbers import DeviceSettings
-from planner.exchange import ExchangePlan, ExchangeRequest, Policy, plan_exchange
-from planner.limits import InputError
+from planner.core.blood_volume import Build, Method, PaediatricTable, Sex
+from planner.core.device_numbers import DeviceSettings
+from planner.core.exchange import ExchangePlan, ExchangeRequest, Policy, plan_exchange
+from planner.core.limits import InputError
+from planner.core.replacement import FluidPlan, Products
 from planner.models import Device, Patient, Product
-from planner.replacement import FluidPlan, Products
 from planner.validators import labelled_errors
 
 METHOD_CHOICES = [

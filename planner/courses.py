@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from planner import text
 from planner.calculator import ExchangeForm
-from planner.exchange import ExchangePlan
-from planner.fluid_rules import FluidProposal, FluidThresholds, PatientFacts, propose_fluid
-from planner.limits import InputError
+from planner.core import text
+from planner.core.exchange import ExchangePlan
+from planner.core.fluid_rules import FluidProposal, FluidThresholds, PatientFacts, propose_fluid
+from planner.core.limits import InputError
 from planner.models import Course, Device, Indication, Measurement, Patient, Procedure
 
 # The catalogue's frequency -> the scheduler's pattern and weekdays (Monday = 0).

@@ -13,7 +13,8 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
-from planner import booking, courses, roles, text
+from planner import booking, courses, roles
+from planner.core import text
 from planner.models import Course, Device, Indication, Measurement, Patient, Product
 
 DEMO_PASSWORD = "apheresis-demo"

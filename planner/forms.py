@@ -5,11 +5,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from planner import limits
-from planner.blood_volume import Method
 from planner.calculator import BUILD_CHOICES, METHOD_CHOICES
+from planner.core import limits
+from planner.core.blood_volume import Method
+from planner.core.limits import InputError
 from planner.courses import FACTS, fluid_proposal, fractions_differ, snapshot_inputs
-from planner.limits import InputError
 from planner.models import (
     MEASURED_FIELDS,
     AdverseEvent,

@@ -17,12 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from weasyprint import HTML
 
 from planner import courses
-from planner.blood_groups import compatible_plasma
 from planner.calculator import result_rows
-from planner.exchange import ExchangePlan, volume
+from planner.core.blood_groups import compatible_plasma
+from planner.core.exchange import ExchangePlan, volume
+from planner.core.replacement import FluidPlan, replacement
+from planner.core.schedule_dates import Dose, gap_warnings
 from planner.models import Course, Procedure
-from planner.replacement import FluidPlan, replacement
-from planner.schedule_dates import Dose, gap_warnings
 
 LABS_BEFORE_COURSE = (
     _("CBC (haematocrit for the calculation)"),

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from planner.exchange import ExchangePlan
+from planner.core.exchange import ExchangePlan
 from planner.models import Course, Procedure, SessionRecord
 
 FINAL_OUTCOMES = {

@@ -242,7 +242,7 @@ UNIT_NAME = env_str("UNIT_NAME", "Transfusion Service — Apheresis Unit")
 
 PATIENTS_PER_PAGE = env_int("PATIENTS_PER_PAGE", 25, minimum=1)
 
-# The unit's calculation policy (planner.exchange.Policy); defaults from the clinical reference.
+# The unit's calculation policy (planner.core.exchange.Policy); defaults from the clinical reference.
 CALCIUM_GLUCONATE_ML_PER_L = env_float("CALCIUM_GLUCONATE_ML_PER_L", 10, minimum=0, maximum=30)
 FIBRINOGEN_TRIGGER_G_PER_L = env_float("FIBRINOGEN_TRIGGER_G_PER_L", 1.0, minimum=0.5, maximum=2.0)
 ECV_WARNING_PERCENT = env_float("ECV_WARNING_PERCENT", 15, minimum=5, maximum=30)

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-from planner import limits
+from planner.core import limits
 
 
 @deconstructible

@@ -6,10 +6,10 @@ reference prints TBV and TPV to 0.1 mL; the app shows whole mL.
 
 import pytest
 
-from planner.blood_volume import Build, Method, Sex
-from planner.device_numbers import DeviceSettings
-from planner.exchange import ExchangeRequest, plan_exchange
-from planner.replacement import FluidPlan
+from planner.core.blood_volume import Build, Method, Sex
+from planner.core.device_numbers import DeviceSettings
+from planner.core.exchange import ExchangeRequest, plan_exchange
+from planner.core.replacement import FluidPlan
 
 A = {"sex": Sex.MALE, "weight_kg": 70, "height_cm": 175, "haematocrit": 0.40}
 B = {"sex": Sex.FEMALE, "weight_kg": 55, "height_cm": 160, "haematocrit": 0.35}

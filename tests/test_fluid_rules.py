@@ -2,7 +2,7 @@
 
 import pytest
 
-from planner.fluid_rules import FluidChoice, FluidThresholds, PatientFacts, propose_fluid
+from planner.core.fluid_rules import FluidChoice, FluidThresholds, PatientFacts, propose_fluid
 
 
 @pytest.mark.parametrize(

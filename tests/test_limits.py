@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from planner import limits
+from planner.core import limits
 
 
 @pytest.mark.parametrize(

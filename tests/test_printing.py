@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from planner import printing
-from planner.blood_groups import compatible_plasma
+from planner.core.blood_groups import compatible_plasma
 from planner.models import Course
 from tests import workflow
 from tests.conftest import logged_in

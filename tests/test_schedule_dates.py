@@ -4,9 +4,9 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from planner.limits import InputError
-from planner.schedule_dates import ClosedDays, Dose, Pattern, Recurrence, gap_warnings, session_dates
-from planner.slots import OpeningHours, first_free_slot
+from planner.core.limits import InputError
+from planner.core.schedule_dates import ClosedDays, Dose, Pattern, Recurrence, gap_warnings, session_dates
+from planner.core.slots import OpeningHours, first_free_slot
 
 MON = date(2026, 11, 30)
 FRI = date(2026, 11, 27)

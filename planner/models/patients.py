@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from planner import limits
+from planner.core import limits
 from planner.validators import HaematocritFraction, in_range
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import template
 from django.utils.translation import gettext as _
 
-from planner import text
+from planner.core import text
 
 register = template.Library()
 

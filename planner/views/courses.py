@@ -13,19 +13,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from planner import booking, courses, printing, text
+from planner import booking, courses, printing
 from planner.calculator import METHOD_CHOICES, result_rows
-from planner.exchange import ExchangePlan
-from planner.fluid_rules import FluidProposal
+from planner.core import text
+from planner.core.exchange import ExchangePlan
+from planner.core.fluid_rules import FluidProposal
+from planner.core.limits import InputError
+from planner.core.schedule_dates import Dose, gap_warnings
 from planner.forms import (
     CourseForm,
     ProcedureMoveForm,
     ReasonForm,
     SessionFibrinogenForm,
 )
-from planner.limits import InputError
 from planner.models import Course, Indication, Patient, Procedure
-from planner.schedule_dates import Dose, gap_warnings
 from planner.submissions import submit_once
 from planner.views.patients import log_patient_view
 

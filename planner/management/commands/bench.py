@@ -23,8 +23,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from planner import bench_data, booking, courses, printing
-from planner.blood_volume import Sex
-from planner.exchange import ExchangeRequest, plan_exchange
+from planner.core.blood_volume import Sex
+from planner.core.exchange import ExchangeRequest, plan_exchange
 from planner.models import ApiToken, Course, Procedure
 
 EXAMPLE_A = {"sex": "male", "weight_kg": 70, "height_cm": 175, "haematocrit": 0.40}

@@ -2,7 +2,7 @@
 
 Pure Python: no Django. Every function takes and returns plain numbers in the
 units its name carries, at full precision; rounding happens once, when a plan
-is shown (see planner.exchange). Sources are in docs/clinical-reference and in
+is shown (see planner.core.exchange). Sources are in docs/clinical-reference and in
 each docstring.
 """
 
@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from planner.limits import InputError
+from planner.core.limits import InputError
 
 
 class Sex(StrEnum):

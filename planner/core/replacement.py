@@ -9,8 +9,8 @@ made a hypotonic solution that caused fatal haemolysis (CDC MMWR 1999).
 import math
 from dataclasses import dataclass
 
-from planner.limits import InputError
-from planner.text import _
+from planner.core.limits import InputError
+from planner.core.text import _
 
 # Fractions that sum to one within this tolerance are accepted (0.667 + 0.333 typed by hand).
 FRACTION_SUM_TOLERANCE = 0.005

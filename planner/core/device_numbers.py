@@ -5,7 +5,7 @@ Pure Python.
 
 from dataclasses import dataclass
 
-from planner.limits import InputError
+from planner.core.limits import InputError
 
 
 @dataclass(frozen=True)

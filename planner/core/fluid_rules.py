@@ -9,7 +9,7 @@ override with a reason of their own.
 from dataclasses import dataclass
 from enum import StrEnum
 
-from planner.text import Message, gettext_noop
+from planner.core.text import Message, gettext_noop
 
 
 class FluidChoice(StrEnum):

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from planner.limits import InputError
-from planner.text import _
+from planner.core.limits import InputError
+from planner.core.text import _
 
 # Search at most this far ahead for an open day before giving up.
 MAX_SEARCH_DAYS = 366

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from planner import limits
-from planner.blood_volume import (
+from planner.core import limits
+from planner.core.blood_volume import (
     BloodVolume,
     BloodVolumeInput,
     Build,
@@ -25,11 +25,11 @@ from planner.blood_volume import (
     removal_fraction,
     total_blood_volume,
 )
-from planner.device_numbers import DeviceNumbers, DeviceSettings, check_device, device_numbers
-from planner.kinetics import IGG_INTRAVASCULAR_FRACTION, CourseProjection, project_course
-from planner.limits import InputError
-from planner.replacement import FluidPlan, Products, Replacement, check_plan, check_products, replacement
-from planner.text import _
+from planner.core.device_numbers import DeviceNumbers, DeviceSettings, check_device, device_numbers
+from planner.core.kinetics import IGG_INTRAVASCULAR_FRACTION, CourseProjection, project_course
+from planner.core.limits import InputError
+from planner.core.replacement import FluidPlan, Products, Replacement, check_plan, check_products, replacement
+from planner.core.text import _
 
 PLASMA_VOLUMES_LIMITS = (0.25, 4.0)
 MANUAL_TBV_LIMITS_ML = (50.0, 15000.0)

@@ -29,5 +29,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
 
-# On every start: apply migrations, make the staff groups match the code, collect static files, serve.
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py setup_roles && python manage.py collectstatic --noinput && exec gunicorn -c python:planner.gunicorn_conf planner.wsgi:application"]
+# On every start: apply migrations, make the staff groups match the code, load the standard catalogue
+# where the unit has none (never overwriting its own), collect static files, serve.
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py setup_roles && python manage.py load_catalogue && python manage.py collectstatic --noinput && exec gunicorn -c python:planner.gunicorn_conf planner.wsgi:application"]

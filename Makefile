@@ -30,6 +30,7 @@ $(MO): $(PO) $(VENV)/.installed
 ## run: install, migrate, load the catalogue and demo data, serve http://127.0.0.1:8000 (SQLite unless DATABASE_URL)
 run: $(VENV)/.installed $(MO)
 	$(DEV) $(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py load_catalogue
 	$(DEV) $(BIN)/python manage.py seed_demo
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 

@@ -1,14 +1,21 @@
 import csv
+import json
+from datetime import datetime
+from functools import lru_cache
 
 from django.contrib import admin, messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import ModelChange, ModelDelta
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from planner import records
+from planner.core.codec import plan_from_json
 from planner.models import (
     AdverseEvent,
     ApiToken,
@@ -29,6 +36,68 @@ admin.site.site_header = _("Apheresis Planner administration")
 admin.site.site_title = _("Apheresis Planner")
 
 
+class _ChangeValues(HistoricalRecordContextHelper):
+    """A change's before and after as staff read them: local times, a stored plan summarised."""
+
+    def prepare_delta_change_value(self, change: ModelChange, value: object) -> object:
+        value = super().prepare_delta_change_value(change, value)
+        if isinstance(value, datetime):
+            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
+        if change.field == "frozen_plan":
+            return _("stored (format %(format)s)") % {"format": value["format"]} if value else "—"
+        if isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return "—" if value in (None, "") else value
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """History that shows every field's before and after, the workflow's own fields included.
+
+    django-simple-history leaves out fields a form cannot edit (status, signed by, signed at), so
+    signing a course showed an empty Changes column.
+    """
+
+    def set_history_delta_changes(
+        self, request: HttpRequest, historical_records: object, foreign_keys_are_objs: bool = True
+    ) -> None:
+        # Newest first: each record is compared with the one before it in time.
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = ModelDelta(_changes(current, previous), [], current, previous)
+                previous.history_delta_changes = _ChangeValues(self.model, previous).context_for_delta_changes(delta)
+            previous = current
+
+
+# Changed on every save; the history's own date says when.
+_NOT_SHOWN = {"id", "updated_at"}
+
+
+def _related(record: object, field: object, key: object) -> object:
+    if key is None:
+        return None
+    try:
+        return getattr(record, field.name)
+    except ObjectDoesNotExist:
+        return f"#{key}"
+
+
+def _changes(old: object, new: object) -> list[ModelChange]:
+    """Every tracked field whose value differs, editable or not (simple-history's diff reads only editable ones)."""
+    found = []
+    for field in new.tracked_fields:
+        if field.name in _NOT_SHOWN:
+            continue
+        before, after = getattr(old, field.attname), getattr(new, field.attname)
+        if before == after:
+            continue
+        if field.is_relation:
+            # The related row as people know it, not its id; looked up only for a field that changed.
+            before, after = _related(old, field, before), _related(new, field, after)
+        found.append(ModelChange(field.name, before, after))
+    return sorted(found, key=lambda change: change.field)
+
+
 @admin.register(Indication)
 class IndicationAdmin(admin.ModelAdmin):
     list_display = [
@@ -37,14 +106,28 @@ class IndicationAdmin(admin.ModelAdmin):
         "category",
         "grade",
         "default_replacement",
+        "replacement_policy",
         "tpv_min",
         "tpv_max",
         "default_frequency",
         "default_sessions",
         "is_active",
     ]
-    list_filter = ["category", "grade", "default_replacement", "default_frequency", "is_active"]
+    list_filter = ["category", "grade", "replacement_policy", "default_replacement", "default_frequency", "is_active"]
     search_fields = ["disease", "indication", "course_notes"]
+    readonly_fields = ["catalogue_key"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Taken out of use with "offered for new courses", not deleted: loading the catalogue again
+        # would bring a deleted shipped row back, and orders keep pointing at the rows they used.
+        return False
+
+
+@admin.action(description=_("Mark the selected rows as checked against the unit's own"))
+def mark_verified(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    """The standard catalogue's values, compared with the unit's own stock or device by an administrator."""
+    count = queryset.filter(is_verified=False).update(is_verified=True)
+    messages.success(request, _("%(count)d row(s) marked as checked.") % {"count": count})
 
 
 @admin.register(Device)
@@ -58,14 +141,25 @@ class DeviceAdmin(admin.ModelAdmin):
         "plasma_removal_efficiency",
         "default_inlet_ac_ratio",
         "is_active",
+        "is_verified",
     ]
-    list_filter = ["kind", "is_active"]
+    list_filter = ["kind", "is_active", "is_verified"]
+    actions = [mark_verified]
 
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "concentration_percent", "package_volume_ml", "is_default", "is_active"]
-    list_filter = ["kind", "is_default", "is_active"]
+    list_display = [
+        "name",
+        "kind",
+        "concentration_percent",
+        "package_volume_ml",
+        "is_default",
+        "is_active",
+        "is_verified",
+    ]
+    list_filter = ["kind", "is_default", "is_active", "is_verified"]
+    actions = [mark_verified]
 
 
 class NoDeleteMixin:
@@ -88,7 +182,7 @@ class MeasurementInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class PatientAdmin(NoDeleteMixin, AuditedAdmin):
     list_display = ["mrn", "family_name", "given_name", "sex", "date_of_birth", "abo_group", "rhd"]
     list_filter = ["sex", "abo_group"]
     search_fields = ["mrn", "family_name", "given_name"]
@@ -103,7 +197,7 @@ class PatientAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class MeasurementAdmin(NoDeleteMixin, AuditedAdmin):
     list_display = ["patient", "taken_at", "weight_kg", "height_cm", "haematocrit", "fibrinogen_g_per_l", "entered_by"]
     list_select_related = ["patient", "entered_by"]
     search_fields = ["patient__mrn"]
@@ -166,7 +260,7 @@ class ReadOnlyMixin(NoDeleteMixin):
 
 
 @admin.register(Course)
-class CourseAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class CourseAdmin(ReadOnlyMixin, AuditedAdmin):
     list_display = ["__str__", "patient", "indication", "status", "version", "created_by", "signed_by", "signed_at"]
     list_filter = ["status", "urgency"]
     list_select_related = ["patient", "indication", "created_by", "signed_by", "original"]
@@ -174,7 +268,7 @@ class CourseAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class ProcedureAdmin(ReadOnlyMixin, AuditedAdmin):
     list_display = ["course", "number", "device", "starts_at", "ends_at", "status", "updated_by"]
     list_filter = ["status", "device"]
     list_select_related = ["course", "course__original", "device", "updated_by"]
@@ -253,7 +347,22 @@ CSV_COLUMNS = [
     ("reviewed_by", lambda r: r.reviewed_by.get_username() if r.reviewed_by else ""),
     ("reviewed_at", lambda r: timezone.localtime(r.reviewed_at).strftime("%Y-%m-%d %H:%M") if r.reviewed_at else ""),
     ("addenda", lambda r: r.addenda.count()),
+    # The order as signed (its frozen plan), never recomputed; blank for an order without one.
+    ("planned_exchange_ml", lambda r: _planned(r.procedure.course).get("exchange_volume_ml", "")),
+    ("planned_duration_min", lambda r: _planned(r.procedure.course).get("duration_min", "")),
 ]
+
+
+@lru_cache(maxsize=256)
+def _planned_numbers(course_id: int, stored: str) -> dict:
+    return plan_from_json(json.loads(stored)).rounded
+
+
+def _planned(course: Course) -> dict:
+    if not course.frozen_plan:
+        return {}
+    # One decoding per order, however many of its sessions the export holds.
+    return _planned_numbers(course.pk, json.dumps(course.frozen_plan, sort_keys=True))
 
 
 class SessionAddendumInline(admin.TabularInline):
@@ -268,7 +377,7 @@ class SessionAddendumInline(admin.TabularInline):
 
 
 @admin.register(SessionRecord)
-class SessionRecordAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class SessionRecordAdmin(ReadOnlyMixin, AuditedAdmin):
     """The session log for reviewers: filter, read, mark reviewed, export. Records change at the bedside only."""
 
     list_display = ["procedure", "patient_mrn", "device", "outcome", "worst_event", "reviewed_by", "reviewed_at"]

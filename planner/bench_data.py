@@ -67,8 +67,10 @@ def seed(*, patients: int, sessions: int, devices: int = 20, by: User, start: da
             batch_size=BATCH,
         )
         # The inputs a real order keeps (weight, height, haematocrit with their times), from the demo's signed order.
-        demo = Course.objects.exclude(notes=MARK).exclude(inputs={}).first()
+        # A signed order carries its frozen plan: the demo's, which was computed from these same inputs.
+        demo = Course.objects.exclude(notes=MARK).exclude(inputs={}).filter(frozen_plan__isnull=False).first()
         inputs = demo.inputs if demo else {}
+        frozen_plan = demo.frozen_plan if demo else None
         courses_needed = sessions // SESSIONS_PER_COURSE
         now = timezone.now()
         course_rows = []
@@ -93,6 +95,7 @@ def seed(*, patients: int, sessions: int, devices: int = 20, by: User, start: da
                     vascular_access=Course.Access.PERIPHERAL,
                     anticoagulant=Course.Anticoagulant.ACD_A,
                     inputs=inputs,
+                    frozen_plan=frozen_plan,
                     estimated_duration_min=100,
                     created_by=by,
                     signed_by=by,

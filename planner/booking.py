@@ -16,13 +16,12 @@ from django.utils.translation import gettext as _
 from planner.core.schedule_dates import ClosedDays, Recurrence, session_dates
 from planner.core.schedule_dates import Pattern as DatePattern
 from planner.core.slots import OpeningHours, first_free_slot
+from planner.errors import WorkflowError
 from planner.models import Course, Device, Procedure
 
 
-class BookingConflict(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class BookingConflict(WorkflowError):
+    """The slot is taken, or the device cannot take this session."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +133,8 @@ def is_write_conflict(error: DatabaseError) -> bool:
 
 def book(course: Course, slots: list[ProposedSlot], *, by: object) -> list[Procedure]:
     """Book every slot, all or nothing."""
+    for slot in slots:
+        check_device_fits_order(course, slot.device)
     booked = []
     try:
         with transaction.atomic():
@@ -156,8 +157,26 @@ def book(course: Course, slots: list[ProposedSlot], *, by: object) -> list[Proce
     return booked
 
 
+def check_device_fits_order(course: Course, device: Device) -> None:
+    """A signed order's sessions run only on a device with the values it was signed with.
+
+    Another Optia with the same constants gives the same order; a device whose efficiency or
+    extracorporeal volume differs would make the signed numbers wrong: that needs an amendment.
+    """
+    signed = course.signed_device_values()
+    if signed is not None and device.plan_values() != signed:
+        raise BookingConflict(
+            _(
+                "%(device)s has other values than the device this order was signed for "
+                "(extracorporeal volume, efficiency or anticoagulant ratio): amend the order to use it."
+            )
+            % {"device": device}
+        )
+
+
 def move(procedure: Procedure, *, device: Device, starts_at: datetime, reason: str, by: object) -> Procedure:
     ends_at = starts_at + (procedure.ends_at - procedure.starts_at)
+    check_device_fits_order(procedure.course, device)
     try:
         with transaction.atomic():
             _check_free(device, starts_at, ends_at, excluding=procedure.pk)

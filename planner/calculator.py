@@ -1,9 +1,10 @@
-"""The Django side of the exchange calculation: one form for every door.
+"""The Django side of the exchange calculation: one form for the three outside doors.
 
-The web calculator, the JSON API and `manage.py exchange_plan` all validate their
-input with `ExchangeForm`, so a value is accepted or refused with the same message
-whichever way it came in. The form turns the catalogue's device and products into
-the pure calculation's inputs and calls `planner.core.exchange.plan_exchange`.
+The web calculator, the JSON API and `manage.py exchange_plan` all parse their input with
+`ExchangeForm`, so a value is accepted or refused with the same message whichever way it came in.
+The form turns the catalogue's device and products into the pure calculation's inputs
+(planner.plans) and calls `planner.core.exchange.plan_exchange`. A stored order is never read
+through this form: a signed order is read back from its frozen plan (planner.plans).
 """
 
 from dataclasses import dataclass
@@ -15,12 +16,14 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from planner.core.blood_volume import Build, Method, PaediatricTable, Sex
-from planner.core.device_numbers import DeviceSettings
-from planner.core.exchange import ExchangePlan, ExchangeRequest, Policy, plan_exchange
+from planner import plans
+from planner.core.blood_volume import Build, Method, Sex
+from planner.core.exchange import ExchangePlan, ExchangeRequest, LowFibrinogen, course_hours, plan_exchange
+from planner.core.fluid_rules import FluidProposal, ReplacementPolicy
 from planner.core.limits import InputError
-from planner.core.replacement import FluidPlan, Products
-from planner.models import Device, Patient, Product
+from planner.core.replacement import FRACTION_NAMES, FluidPlan, Shares
+from planner.models import Device, Indication, Patient, Product
+from planner.plans import CatalogueChoice
 from planner.validators import labelled_errors
 
 METHOD_CHOICES = [
@@ -38,6 +41,10 @@ BUILD_CHOICES = [
     (Build.THIN.value, _("Thin")),
     (Build.OBESE.value, _("Obese")),
 ]
+LOW_FIBRINOGEN_CHOICES = [
+    (LowFibrinogen.PLASMA.value, _("Plasma (the last third) for those sessions")),
+    (LowFibrinogen.WARN.value, _("Warn only")),
+]
 
 # Calculation inputs whose errors belong to another form field.
 _ERROR_FIELDS = {
@@ -46,21 +53,48 @@ _ERROR_FIELDS = {
     "plasma_unit_ml": "plasma_product",
     "saline_bag_ml": "saline_product",
     "plasma_fraction": "albumin_fraction",
+    "session_hours": "sessions",
 }
-
-
-def policy_from_settings() -> Policy:
-    return Policy(
-        calcium_ml_per_litre=settings.CALCIUM_GLUCONATE_ML_PER_L,
-        fibrinogen_trigger_g_per_l=settings.FIBRINOGEN_TRIGGER_G_PER_L,
-        ecv_warning_percent=settings.ECV_WARNING_PERCENT,
-        saline_warning_fraction=settings.SALINE_WARNING_FRACTION,
-        paediatric=PaediatricTable(*settings.PAEDIATRIC_ML_PER_KG),
-    )
 
 
 def _number(label: str, *, required: bool = False, initial: float | None = None, **kwargs: object) -> forms.FloatField:
     return forms.FloatField(label=label, required=required, initial=initial, **kwargs)
+
+
+class IndicationField(forms.Field):
+    """An active indication by catalogue id, or as "disease | indication" text (the command line's way)."""
+
+    widget = forms.Select
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.widget.choices = self._choices
+
+    @staticmethod
+    def _choices() -> list[tuple[str, str]]:
+        return [
+            ("", _("None: no fluid proposal")),
+            *((str(i.pk), str(i)) for i in Indication.objects.filter(is_active=True)),
+        ]
+
+    def to_python(self, value: object) -> Indication | None:
+        text = str(value or "").strip()
+        if not text:
+            return None
+        found = Indication.objects.filter(is_active=True)
+        if text.isdigit():
+            found = found.filter(pk=int(text))
+        else:
+            disease, _bar, indication = (part.strip() for part in text.partition("|"))
+            found = found.filter(disease__iexact=disease, indication__iexact=indication)
+        indication = found.first()
+        if indication is None:
+            raise forms.ValidationError(
+                _("No indication %(value)s in the catalogue: give its id, or 'disease | indication' as listed."),
+                code="unknown",
+                params={"value": text[:100]},
+            )
+        return indication
 
 
 class ExchangeForm(forms.Form):
@@ -73,6 +107,16 @@ class ExchangeForm(forms.Form):
     build = forms.ChoiceField(label=_("Build (Gilcher)"), choices=BUILD_CHOICES, required=False)
     tbv_ml = _number(_("Blood volume from the device (mL)"))
     tbv_reason = forms.CharField(label=_("Why typed in"), max_length=200, required=False)
+    indication = IndicationField(
+        label=_("Indication (proposes the fluid)"),
+        required=False,
+        help_text=_("With an indication, blank shares take the proposal."),
+    )
+    bleeding_or_coagulopathy = forms.BooleanField(label=_("Bleeding or coagulopathy"), required=False)
+    procedure_within_48h = forms.BooleanField(label=_("Surgery or biopsy within 48 h"), required=False)
+    liver_failure = forms.BooleanField(label=_("Liver failure"), required=False)
+    diffuse_alveolar_haemorrhage = forms.BooleanField(label=_("Diffuse alveolar haemorrhage"), required=False)
+    saline_share_wanted = forms.BooleanField(label=_("Stable enough for a saline share"), required=False)
     plasma_volumes = _number(_("Plasma volumes to exchange"), required=True, initial=1.0)
     albumin_fraction = _number(_("Albumin share (0–1)"), required=True, initial=1.0)
     plasma_fraction = _number(_("Plasma share (0–1), given last"), required=True, initial=0.0)
@@ -102,8 +146,14 @@ class ExchangeForm(forms.Form):
         required=False,
     )
     fibrinogen_g_per_l = _number(_("Fibrinogen before the session (g/L)"))
+    igg_g_per_l = _number(_("IgG before the course (g/L)"))
     sessions = forms.IntegerField(label=_("Sessions to project"), required=False)
     interval_hours = _number(_("Hours between sessions"), required=True, initial=48)
+    low_fibrinogen = forms.ChoiceField(
+        label=_("Fibrinogen projected under the trigger (with an indication)"),
+        choices=LOW_FIBRINOGEN_CHOICES,
+        initial=LowFibrinogen.PLASMA.value,
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -112,11 +162,13 @@ class ExchangeForm(forms.Form):
         for kind in ("albumin", "plasma", "saline"):
             self.fields[f"{kind}_product"].empty_label = _("The default")
         self.plan: ExchangePlan | None = None
+        self._given: set[str] = set()
 
     def full_clean(self) -> None:
         # Unbound or not: a missing optional value falls back to its initial, as on the page.
         if self.is_bound:
             self.data = self.data.copy()
+            self._given = {name for name in self.fields if self.data.get(name) not in (None, "")}
             for name, field in self.fields.items():
                 if self.data.get(name) in (None, "") and field.initial is not None:
                     self.data[name] = field.initial
@@ -127,52 +179,44 @@ class ExchangeForm(forms.Form):
         if self.errors:
             return cleaned
         try:
-            request = self._exchange_request(cleaned)
-            self.plan = plan_exchange(request, policy_from_settings())
+            request, proposal, catalogue = self._exchange_request(cleaned)
+            self.plan = plan_exchange(request, plans.policy_from_settings(), proposal=proposal)
+            plans.check_plasma_for_sessions(self.plan, catalogue)
         except InputError as error:
             field = _ERROR_FIELDS.get(error.field, error.field)
             self.add_error(field if field in self.fields else None, error.message)
         return cleaned
 
-    def _default(self, cleaned: dict, name: str, kind: str, needed: bool) -> Product | None:
-        chosen = cleaned.get(name) or Product.objects.default_for(kind)
-        if chosen is None and needed:
-            raise InputError(
-                name,
-                str(_("No %(kind)s product is set up: an administrator adds one under Administration → Products."))
-                % {"kind": Product.Kind(kind).label},
+    def _exchange_request(self, cleaned: dict) -> tuple[ExchangeRequest, FluidProposal | None, CatalogueChoice]:
+        indication = cleaned.get("indication")
+        proposal = None
+        shares = Shares.from_fractions(cleaned)
+        low_fibrinogen = LowFibrinogen.WARN
+        if indication is not None:
+            proposal = plans.propose(
+                indication,
+                age_years=cleaned.get("age_years"),
+                facts={fact: cleaned.get(fact, False) for fact in plans.FACTS},
+                fibrinogen_g_per_l=cleaned.get("fibrinogen_g_per_l"),
             )
-        return chosen
-
-    def _exchange_request(self, cleaned: dict) -> ExchangeRequest:
-        fluids = FluidPlan(
-            albumin_fraction=cleaned["albumin_fraction"],
-            plasma_fraction=cleaned["plasma_fraction"],
-            saline_fraction=cleaned["saline_fraction"],
-            fluid_balance=cleaned["fluid_balance"],
-        )
-        albumin = self._default(cleaned, "albumin_product", Product.Kind.ALBUMIN, fluids.albumin_fraction > 0)
-        plasma = self._default(cleaned, "plasma_product", Product.Kind.PLASMA, fluids.plasma_fraction > 0)
-        saline = self._default(
-            cleaned, "saline_product", Product.Kind.SALINE, fluids.saline_fraction > 0 or fluids.albumin_fraction > 0
-        )
-        reference = Products()
-        products = Products(
-            albumin_percent=float(albumin.concentration_percent) if albumin else reference.albumin_percent,
-            albumin_vial_ml=albumin.package_volume_ml if albumin else reference.albumin_vial_ml,
-            plasma_unit_ml=plasma.package_volume_ml if plasma else reference.plasma_unit_ml,
-            saline_bag_ml=saline.package_volume_ml if saline else reference.saline_bag_ml,
-            target_albumin_percent=settings.TARGET_ALBUMIN_PERCENT,
-        )
-        # Default: the first centrifugal device in service ("centrifugal" sorts before "membrane").
-        device = cleaned.get("device") or Device.objects.filter(is_active=True).order_by("kind", "name").first()
-        if device is None:
-            raise InputError(
-                "device", str(_("No device is set up: an administrator adds one under Administration → Devices."))
+            if not self._given & set(FRACTION_NAMES):
+                shares = proposal.shares
+            low_fibrinogen = plans.low_fibrinogen_response(
+                ReplacementPolicy(indication.replacement_policy),
+                plasma_wanted=cleaned["low_fibrinogen"] == LowFibrinogen.PLASMA.value,
             )
+        fluids = FluidPlan(shares, fluid_balance=cleaned["fluid_balance"])
+        session_hours = None
+        if cleaned.get("sessions") is not None:
+            session_hours = course_hours(cleaned["sessions"], cleaned["interval_hours"])
+        products = plans.needed_products(
+            shares, {kind: cleaned.get(f"{kind}_product") for kind in ("albumin", "plasma", "saline")}
+        )
+        device = cleaned.get("device") or plans.first_device()
+        catalogue = plans.CatalogueChoice(device, **products)
         ratio = cleaned.get("inlet_ac_ratio") or device.default_inlet_ac_ratio
         build = cleaned.get("build")
-        return ExchangeRequest(
+        request = ExchangeRequest(
             sex=Sex(cleaned["sex"]),
             weight_kg=cleaned["weight_kg"],
             height_cm=cleaned["height_cm"],
@@ -184,19 +228,19 @@ class ExchangeForm(forms.Form):
             tbv_ml=cleaned.get("tbv_ml"),
             tbv_reason=cleaned.get("tbv_reason") or "",
             fluids=fluids,
-            products=products,
-            device=DeviceSettings(
-                name=device.name,
-                ecv_typical_ml=device.ecv_typical_ml,
-                ecv_max_ml=device.ecv_max_ml,
-                plasma_removal_efficiency=float(device.plasma_removal_efficiency),
+            products=catalogue.products(),
+            device=plans.device_settings(
+                device,
                 inlet_ac_ratio=float(ratio) if ratio is not None else None,
                 inlet_flow_ml_per_min=cleaned["inlet_flow_ml_per_min"],
             ),
             fibrinogen_g_per_l=cleaned.get("fibrinogen_g_per_l"),
-            sessions=cleaned.get("sessions"),
-            interval_hours=cleaned["interval_hours"],
+            igg_g_per_l=cleaned.get("igg_g_per_l"),
+            session_hours=session_hours,
+            low_fibrinogen=low_fibrinogen,
+            unverified=catalogue.unverified(shares, plasma_possible=low_fibrinogen is LowFibrinogen.PLASMA),
         )
+        return request, proposal, catalogue
 
     def labelled_errors(self) -> list[tuple[str, str]]:
         """(label, message) pairs for showing every error in one place, beside the results."""
@@ -229,6 +273,7 @@ def initial_from_patient(patient: Patient) -> tuple[dict[str, object], list[Pref
         ("height_cm", _("Height"), "cm"),
         ("haematocrit", _("Haematocrit"), ""),
         ("fibrinogen_g_per_l", _("Fibrinogen"), "g/L"),
+        ("igg_g_per_l", _("IgG"), "g/L"),
     ):
         measured = latest[field]
         if measured is not None:
@@ -253,7 +298,7 @@ def _ml(value: int) -> str:
 
 def result_rows(plan: ExchangePlan) -> list[ResultRow]:
     """Every number of a plan with the formula, filled in with this patient's values, and its source."""
-    shown = plan.as_dict()
+    shown = plan.rounded
     request, fluids, device = plan.request, shown["replacement"], plan.request.device
     ratio = device.inlet_ac_ratio
     rows = [
@@ -285,7 +330,7 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
             ResultRow(
                 _("Saline 0.9 %, given first"),
                 _ml(fluids["saline_ml"]),
-                f"{request.fluids.saline_fraction:g} × {_ml(fluids['total_ml'])}",
+                f"{request.fluids.shares.saline:g} × {_ml(fluids['total_ml'])}",
             )
         )
     if fluids["albumin_ml"]:
@@ -294,7 +339,7 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
             ResultRow(
                 _("Albumin %(percent)s %%") % {"percent": f"{products.target_albumin_percent:g}"},
                 _ml(fluids["albumin_ml"]),
-                f"{request.fluids.albumin_fraction:.3g} × {_ml(fluids['total_ml'])}",
+                f"{request.fluids.shares.albumin:.3g} × {_ml(fluids['total_ml'])}",
             ),
             ResultRow(
                 _("Albumin"),
@@ -321,7 +366,7 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
             ResultRow(
                 _("Plasma, given last"),
                 _ml(fluids["plasma_ml"]),
-                f"{request.fluids.plasma_fraction:.3g} × {_ml(fluids['total_ml'])}",
+                f"{request.fluids.shares.plasma:.3g} × {_ml(fluids['total_ml'])}",
             ),
             ResultRow(
                 _("Plasma units"),
@@ -363,7 +408,7 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
         ResultRow(
             _("Calcium gluconate 10 %"),
             f"{shown['calcium_gluconate_ml']:g}\u00a0mL",
-            f"{settings.CALCIUM_GLUCONATE_ML_PER_L:g} mL/L × {fluids['total_ml'] / 1000:.2f} L " + str(_("returned")),
+            f"{plan.policy.calcium_ml_per_litre:g} mL/L × {fluids['total_ml'] / 1000:.2f} L " + str(_("returned")),
             _("Weinstein, J Clin Apher 1996"),
         ),
         ResultRow(

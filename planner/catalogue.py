@@ -13,11 +13,14 @@ from planner.models import Indication
 INDICATIONS_CSV = Path(__file__).parent / "data" / "asfa2023_tpe_indications.csv"
 
 COLUMNS = (
+    "key",
     "disease",
     "indication",
     "asfa_category",
     "asfa_grade",
     "default_replacement",
+    "replacement_policy",
+    "policy_source",
     "tpv_min",
     "tpv_max",
     "default_frequency",
@@ -28,7 +31,6 @@ COLUMNS = (
     "indication_zh",
     "course_notes_zh",
 )
-# Filled in rows that lack them even when the rest of the row is left as an administrator edited it.
 TRANSLATED = ("disease_zh", "indication_zh", "course_notes_zh")
 
 
@@ -46,9 +48,13 @@ class LoadResult:
 def _row_to_fields(row: dict[str, str], line: int) -> dict[str, object]:
     try:
         return {
+            "disease": row["disease"].strip(),
+            "indication": row["indication"].strip(),
             "category": row["asfa_category"].strip(),
             "grade": row["asfa_grade"].strip(),
             "default_replacement": row["default_replacement"].strip(),
+            "replacement_policy": row["replacement_policy"].strip(),
+            "policy_source": row["policy_source"].strip(),
             "tpv_min": Decimal(row["tpv_min"]),
             "tpv_max": Decimal(row["tpv_max"]),
             "default_frequency": row["default_frequency"].strip(),
@@ -63,11 +69,12 @@ def _row_to_fields(row: dict[str, str], line: int) -> dict[str, object]:
 
 @transaction.atomic
 def load_indications(path: Path = INDICATIONS_CSV, *, update: bool = False) -> LoadResult:
-    """Create the catalogue's indications; with `update`, overwrite rows that already exist.
+    """Create the catalogue's indications; with `update`, overwrite the rows it created before.
 
-    Without `update`, rows an administrator has edited are left alone, so running
-    it again (every `make run` does) never undoes local changes. All or nothing:
-    one bad row loads none.
+    Rows are matched by the CSV's `key`, kept on each row it created (`catalogue_key`), never by
+    name: a row an administrator renamed, edited or deactivated is the same row and is left alone
+    without `update`, so running it again (every `make run` and every start of the Docker image
+    does) never undoes local changes. All or nothing: one bad row loads none.
     """
     created = updated = unchanged = 0
     with path.open(newline="", encoding="utf-8") as handle:
@@ -77,19 +84,18 @@ def load_indications(path: Path = INDICATIONS_CSV, *, update: bool = False) -> L
             raise CatalogueError(f"{path.name}: missing columns {', '.join(sorted(missing))}")
         for line, row in enumerate(reader, start=2):
             fields = _row_to_fields(row, line)
-            key = {"disease": row["disease"].strip(), "indication": row["indication"].strip()}
-            existing = Indication.objects.filter(**key).first()
+            key = row["key"].strip()
+            existing = Indication.objects.filter(catalogue_key=key).first()
             if existing is not None and not update:
-                missing = [name for name in TRANSLATED if fields[name] and not getattr(existing, name)]
-                for name in missing:
-                    setattr(existing, name, fields[name])
-                if missing:
-                    existing.save(update_fields=missing)
-                    updated += 1
-                else:
-                    unchanged += 1
+                unchanged += 1
                 continue
-            indication = existing or Indication(**key)
+            indication = existing or Indication(catalogue_key=key)
+            same_name = Indication.objects.filter(disease=fields["disease"], indication=fields["indication"])
+            if same_name.exclude(pk=indication.pk).exists():
+                raise CatalogueError(
+                    f"line {line}: {fields['disease']} — {fields['indication']} exists already without this key "
+                    "(entered by hand): rename that row, then load again"
+                )
             for name, value in fields.items():
                 setattr(indication, name, value)
             try:

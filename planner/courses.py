@@ -1,23 +1,27 @@
-"""The course workflow: defaults from the indication, the fluid proposal, the plan, signing, amending, cancelling.
+"""The course workflow: defaults from the indication, the fluid proposal, signing, amending, cancelling.
 
-Plain functions called from views; each one that touches several rows is one transaction.
+Plain functions called from views; each one that touches several rows is one transaction. The
+numbers come from planner.plans: a draft's are computed live, a signed order's are frozen.
 """
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from planner.calculator import ExchangeForm
-from planner.core import text
-from planner.core.exchange import ExchangePlan
-from planner.core.fluid_rules import FluidProposal, FluidThresholds, PatientFacts, propose_fluid
+from planner import plans
+from planner.core.fluid_rules import FluidProposal
 from planner.core.limits import InputError
-from planner.models import Course, Device, Indication, Measurement, Patient, Procedure
+from planner.core.snapshot import InputSnapshot, MissingInputs
+from planner.errors import WorkflowError
+from planner.models import Course, Device, Indication, Measurement, Patient, Procedure, SessionRecord
+from planner.records import FINAL_OUTCOMES
+
+__all__ = ["WorkflowError"]
 
 # The catalogue's frequency -> the scheduler's pattern and weekdays (Monday = 0).
 FREQUENCY_PATTERNS: dict[str, tuple[str, str]] = {
@@ -28,35 +32,21 @@ FREQUENCY_PATTERNS: dict[str, tuple[str, str]] = {
     "twice_weekly": ("weekdays", "1,4"),
     "weekly": ("weekly", ""),
 }
-REQUIRED_INPUTS = ("weight_kg", "height_cm", "haematocrit")
-# The patient's facts the fluid rule weighs, as Course fields.
-FACTS = (
-    "bleeding_or_coagulopathy",
-    "procedure_within_48h",
-    "liver_failure",
-    "diffuse_alveolar_haemorrhage",
-    "saline_share_wanted",
-)
-_TMA_WORDS = ("thrombotic thrombocytopenic", "microangiopathy", "(ttp)")
-
-
-class WorkflowError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+FACTS = plans.FACTS
 
 
 def initial_from_indication(indication: Indication, patient: Patient) -> dict[str, object]:
     """A new course's starting values: the catalogue's course, the rule's fluid and the unit's first device."""
     pattern, weekdays = FREQUENCY_PATTERNS[indication.default_frequency]
     device = Device.objects.filter(is_active=True).order_by("kind", "name").first()
+    first_on = timezone.localdate() + timedelta(days=1)
     initial: dict[str, object] = {
         "indication": indication,
         "plasma_volumes": indication.tpv_min,
         "sessions_count": indication.default_sessions or 1,
         "pattern": pattern,
         "weekdays": weekdays,
-        "first_on": timezone.localdate() + timedelta(days=1),
+        "first_on": first_on,
         "device": device,
         "vascular_access": Course.Access.PERIPHERAL,
         "anticoagulant": Course.Anticoagulant.HEPARIN
@@ -64,41 +54,30 @@ def initial_from_indication(indication: Indication, patient: Patient) -> dict[st
         else Course.Anticoagulant.ACD_A,
     }
     try:
-        inputs = snapshot_inputs(patient)
+        fibrinogen = plans.snapshot_of(patient).fibrinogen_g_per_l
     except InputError:
-        inputs = {}
-    initial.update(proposal_shares(fluid_proposal(indication, patient, {}, inputs)))
+        fibrinogen = None
+    proposal = plans.propose(
+        indication,
+        age_years=patient.age_on(first_on),
+        facts={},
+        fibrinogen_g_per_l=None if fibrinogen is None else float(fibrinogen.value),
+    )
+    initial.update(proposal_shares(proposal))
     return initial
 
 
 def proposal_shares(proposal: FluidProposal) -> dict[str, str]:
+    return {name: f"{value:.3f}" for name, value in proposal.shares.as_fractions().items()}
+
+
+def proposal_json(proposal: FluidProposal) -> dict[str, object]:
+    """The proposal as stored on the course beside the shares the physician chose."""
     return {
-        "albumin_fraction": f"{proposal.albumin_fraction:.3f}",
-        "plasma_fraction": f"{proposal.plasma_fraction:.3f}",
-        "saline_fraction": f"{proposal.saline_fraction:.3f}",
+        "choice": proposal.choice.value,
+        **proposal.shares.as_fractions(),
+        "reasons": [reason.as_json() for reason in proposal.reasons],
     }
-
-
-def is_ttp_or_tma(indication: Indication) -> bool:
-    text = f"{indication.disease} {indication.indication}".lower()
-    return any(word in text for word in _TMA_WORDS)
-
-
-def snapshot_inputs(patient: Patient) -> dict[str, dict[str, str]]:
-    """The latest values the order is calculated from, each with when it was measured."""
-    latest = patient.latest_measurements()
-    missing = [field for field in REQUIRED_INPUTS if latest[field] is None]
-    if missing:
-        raise InputError(
-            "__all__",
-            _("Record the patient's %(missing)s before ordering: the exchange is calculated from them.")
-            % {"missing": ", ".join(name.replace("_", " ") for name in missing)},
-        )
-    snapshot = {}
-    for field in (*REQUIRED_INPUTS, "fibrinogen_g_per_l"):
-        if latest[field] is not None:
-            snapshot[field] = {"value": str(latest[field].value), "taken_at": latest[field].taken_at.isoformat()}
-    return snapshot
 
 
 INPUT_LABELS = {
@@ -106,83 +85,54 @@ INPUT_LABELS = {
     "height_cm": (_lazy("Height"), "cm"),
     "haematocrit": (_lazy("Haematocrit"), ""),
     "fibrinogen_g_per_l": (_lazy("Fibrinogen"), "g/L"),
+    "igg_g_per_l": (_lazy("IgG"), "g/L"),
 }
 
 
 def input_rows(course: Course) -> list[tuple[str, str, datetime]]:
     """The snapshot as staff read it: label, value with unit, and the local time it was measured."""
-    rows = []
-    for field, (label, unit) in INPUT_LABELS.items():
-        item = course.inputs.get(field)
-        if item:
-            value = f"{Decimal(item['value']).normalize():f} {unit}".strip()
-            rows.append((str(label), value, timezone.localtime(datetime.fromisoformat(item["taken_at"]))))
-    return rows
-
-
-def fluid_proposal(indication: Indication, patient: Patient, facts: dict[str, bool], inputs: dict) -> FluidProposal:
-    fibrinogen = inputs.get("fibrinogen_g_per_l")
-    return propose_fluid(
-        indication.default_replacement,
-        PatientFacts(
-            is_ttp_or_tma=is_ttp_or_tma(indication),
-            fibrinogen_g_per_l=float(fibrinogen["value"]) if fibrinogen else None,
-            age_years=patient.age_years,
-            **facts,
-        ),
-        FluidThresholds(fibrinogen_trigger_g_per_l=settings.FIBRINOGEN_TRIGGER_G_PER_L),
-    )
-
-
-def plan_for(course: Course) -> ExchangePlan:
-    """The exchange for a course, from its own snapshot: a later lab value never changes it."""
-    inputs = course.inputs
-    missing = [field for field in REQUIRED_INPUTS if "value" not in inputs.get(field, {})]
-    if missing:
-        raise WorkflowError(
-            _("This course has no recorded %(missing)s to calculate from.") % {"missing": ", ".join(missing)}
-        )
-    data = {
-        "sex": course.patient.sex,
-        "age_years": course.patient.age_on(course.first_on),
-        "weight_kg": inputs["weight_kg"]["value"],
-        "height_cm": inputs["height_cm"]["value"],
-        "haematocrit": inputs["haematocrit"]["value"],
-        "method": course.method,
-        "build": course.build,
-        "plasma_volumes": course.plasma_volumes,
-        "albumin_fraction": course.albumin_fraction,
-        "plasma_fraction": course.plasma_fraction,
-        "saline_fraction": course.saline_fraction,
-        "device": course.device.name,
-        "inlet_ac_ratio": course.inlet_ac_ratio if course.anticoagulant == Course.Anticoagulant.ACD_A else None,
-        "fibrinogen_g_per_l": inputs.get("fibrinogen_g_per_l", {}).get("value"),
-    }
-    form = ExchangeForm({key: "" if value is None else value for key, value in data.items()})
-    if not form.is_valid():
-        raise WorkflowError(
-            "; ".join(f"{label}: {message}" if label else message for label, message in form.labelled_errors())
-        )
-    return form.plan
-
-
-def fractions_differ(course_or_data: dict, proposal: FluidProposal) -> bool:
-    given = [Decimal(str(course_or_data[name])) for name in ("albumin_fraction", "plasma_fraction", "saline_fraction")]
-    proposed = [
-        Decimal(f"{value:.3f}")
-        for value in (proposal.albumin_fraction, proposal.plasma_fraction, proposal.saline_fraction)
+    try:
+        snapshot = InputSnapshot.from_json(course.inputs)
+    except MissingInputs:
+        return []
+    rows = [
+        (str(INPUT_LABELS[name][0]), f"{value.value.normalize():f} {INPUT_LABELS[name][1]}".strip(), value.taken_at)
+        for name, value in snapshot.measured()
     ]
-    return any(abs(a - b) > Decimal("0.0015") for a, b in zip(given, proposed, strict=True))
+    if snapshot.marker is not None:
+        rows.append((snapshot.marker.name, snapshot.marker.result, snapshot.marker.taken_at))
+    return [(label, value, timezone.localtime(taken_at)) for label, value, taken_at in rows]
 
 
 @transaction.atomic
-def sign(course: Course, *, by: object) -> Course:
-    course = Course.objects.select_for_update().get(pk=course.pk)
+def sign(course: Course, *, by: object, seen_digest: str) -> Course:
+    """Sign a draft: its plan is computed once more, checked against what the physician saw, and frozen.
+
+    `seen_digest` is the fingerprint of the plan on the page the physician signed from: if a
+    device, product or setting changed since, the numbers differ and nothing is signed.
+    """
+    course = Course.objects.select_for_update().select_related("patient", "indication", "device").get(pk=course.pk)
     if course.status != Course.Status.DRAFT:
         raise WorkflowError(
             _("Only a draft can be signed; this course is %(status)s.") % {"status": course.get_status_display()}
         )
+    if not seen_digest:
+        raise WorkflowError(_("Sign from the order's page, where its numbers are shown."))
+    live = plans.compute(course)
+    if plans.digest(live.plan) != seen_digest:
+        raise WorkflowError(
+            _(
+                "The numbers changed after this page was opened (a device, product or setting was edited): "
+                "check them and sign again."
+            )
+        )
+    plans.check_devices(course)
+    departure = plans.unexplained_departures(course, live.plan)
+    if departure:
+        raise WorkflowError(departure)
     course.status, course.signed_by, course.signed_at = Course.Status.SIGNED, by, timezone.now()
+    course.frozen_plan = plans.freeze(course, live)
+    course.estimated_duration_min = live.plan.rounded["duration_min"]
     course.save()
     if course.previous_id:
         # The amendment replaces its predecessor: that one stays readable, its future bookings move over.
@@ -200,6 +150,11 @@ def sign(course: Course, *, by: object) -> Course:
 def cancel(course: Course, *, reason: str, by: object) -> Course:
     if course.status in (Course.Status.CANCELLED, Course.Status.SUPERSEDED, Course.Status.COMPLETED):
         raise WorkflowError(_("This course is already %(status)s.") % {"status": course.get_status_display()})
+    if course.status == Course.Status.DRAFT and course.frozen_plan is None:
+        # A cancelled draft keeps the numbers it had, as a signed order does; one that cannot be
+        # computed (its inputs were never recorded) is cancelled without them.
+        with suppress(WorkflowError):
+            course.frozen_plan = plans.freeze(course, plans.compute(course))
     course.status, course.cancel_reason = Course.Status.CANCELLED, reason
     course.cancelled_by, course.cancelled_at = by, timezone.now()
     course.save()
@@ -211,27 +166,18 @@ def cancel(course: Course, *, reason: str, by: object) -> Course:
 
 @transaction.atomic
 def record_session_fibrinogen(procedure: Procedure, value: Decimal, *, by: object) -> Procedure:
-    """Record that day's fibrinogen as a measurement and re-run the fluid rule for this session only."""
+    """Record that day's fibrinogen as a measurement and re-plan this session only, with the order's own rules."""
+    record = SessionRecord.objects.filter(procedure=procedure).first()
+    if record is not None and (record.started_at or record.is_reviewed or record.outcome in FINAL_OUTCOMES):
+        raise WorkflowError(
+            _("Session %(number)s has started or been recorded: its fluids are what its record says.")
+            % {"number": procedure.number}
+        )
     course = procedure.course
     Measurement.objects.create(
         patient=course.patient, taken_at=timezone.now(), fibrinogen_g_per_l=value, entered_by=by, updated_by=by
     )
-    facts = {fact: getattr(course, fact) for fact in FACTS}
-    inputs = {**course.inputs, "fibrinogen_g_per_l": {"value": str(value), "taken_at": timezone.now().isoformat()}}
-    proposal = fluid_proposal(course.indication, course.patient, facts, inputs)
+    procedure.fluid_plan = plans.session_replan(course, procedure, value)
     procedure.fibrinogen_g_per_l, procedure.updated_by = value, by
-    procedure.fluid_plan = {
-        "choice": proposal.choice.value,
-        **{key: round(getattr(proposal, key), 3) for key in ("albumin_fraction", "plasma_fraction", "saline_fraction")},
-        "reasons": [text.stored(reason) for reason in proposal.reasons],
-        "differs_from_order": fractions_differ(
-            {
-                "albumin_fraction": course.albumin_fraction,
-                "plasma_fraction": course.plasma_fraction,
-                "saline_fraction": course.saline_fraction,
-            },
-            proposal,
-        ),
-    }
     procedure.save()
     return procedure

@@ -66,8 +66,10 @@ def remove_booking_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) 
 
 # A course that is no longer a draft changes only through the workflow: its status (signed -> in progress
 # -> completed, superseded, cancelled), the cancellation's reason, author and time, and updated_at.
+# Its frozen plan is written once, in the same update that signs it, and never changes after.
 COURSE_GUARD = "course_signed_is_immutable"
 COURSE_MUTABLE_COLUMNS = {"status", "cancel_reason", "cancelled_at", "cancelled_by_id", "updated_at"}
+SIGNED_STATUSES = ("signed", "in_progress", "completed", "superseded")
 
 
 def _course_frozen_columns(apps: object) -> list[str]:
@@ -83,9 +85,21 @@ def install_course_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) 
     """
     columns = _course_frozen_columns(apps)
     message = f"{COURSE_GUARD}: a signed course cannot be changed; amend it instead"
+    unfrozen = f"{COURSE_GUARD}: a course is signed together with its frozen plan"
+    signed = ", ".join(f"'{status}'" for status in SIGNED_STATUSES)
+    # From the migration that adds the frozen plan on, signing without one is refused too.
+    has_plan = "frozen_plan" in columns
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in columns)
+        signing_check = (
+            f"""IF (TG_OP = 'INSERT' OR OLD.status = 'draft') AND NEW.status IN ({signed})
+                    AND NEW.frozen_plan IS NULL THEN
+                    RAISE EXCEPTION '{unfrozen}' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;"""
+            if has_plan
+            else ""
+        )
         schema_editor.execute(f"""
             CREATE OR REPLACE FUNCTION {COURSE_GUARD}() RETURNS trigger AS $$
             BEGIN
@@ -95,23 +109,33 @@ def install_course_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) 
                     END IF;
                     RETURN OLD;
                 END IF;
-                IF OLD.status <> 'draft' AND (NEW.status = 'draft' OR {changed}) THEN
+                IF TG_OP = 'UPDATE' AND OLD.status <> 'draft' AND (NEW.status = 'draft' OR {changed}) THEN
                     RAISE EXCEPTION '{message}' USING ERRCODE = 'integrity_constraint_violation';
                 END IF;
+                {signing_check}
                 RETURN NEW;
             END $$ LANGUAGE plpgsql;
             DROP TRIGGER IF EXISTS {COURSE_GUARD} ON planner_course;
-            CREATE TRIGGER {COURSE_GUARD} BEFORE UPDATE OR DELETE ON planner_course
+            CREATE TRIGGER {COURSE_GUARD} BEFORE INSERT OR UPDATE OR DELETE ON planner_course
                 FOR EACH ROW EXECUTE FUNCTION {COURSE_GUARD}();
         """)
     elif vendor == "sqlite":
         changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in columns)
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_update")
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_delete")
+        for suffix in ("update", "delete", "signing", "insert"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_{suffix}")
         schema_editor.execute(f"""
             CREATE TRIGGER {COURSE_GUARD}_update BEFORE UPDATE ON planner_course
             WHEN OLD.status <> 'draft' AND (NEW.status = 'draft' OR {changed})
             BEGIN SELECT RAISE(ABORT, '{message}'); END""")
+        if has_plan:
+            schema_editor.execute(f"""
+                CREATE TRIGGER {COURSE_GUARD}_signing BEFORE UPDATE ON planner_course
+                WHEN OLD.status = 'draft' AND NEW.status IN ({signed}) AND NEW.frozen_plan IS NULL
+                BEGIN SELECT RAISE(ABORT, '{unfrozen}'); END""")
+            schema_editor.execute(f"""
+                CREATE TRIGGER {COURSE_GUARD}_insert BEFORE INSERT ON planner_course
+                WHEN NEW.status IN ({signed}) AND NEW.frozen_plan IS NULL
+                BEGIN SELECT RAISE(ABORT, '{unfrozen}'); END""")
         schema_editor.execute(f"""
             CREATE TRIGGER {COURSE_GUARD}_delete BEFORE DELETE ON planner_course
             WHEN OLD.status <> 'draft'
@@ -125,8 +149,8 @@ def remove_course_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD} ON planner_course")
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {COURSE_GUARD}()")
     else:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_update")
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_delete")
+        for suffix in ("update", "delete", "signing", "insert"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {COURSE_GUARD}_{suffix}")
 
 
 # A reviewed session record, its adverse events and its issued products are locked.

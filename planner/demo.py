@@ -13,9 +13,9 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
-from planner import booking, courses, roles
-from planner.core import text
+from planner import booking, courses, plans, roles
 from planner.models import Course, Device, Indication, Measurement, Patient, Product
+from planner.standard_catalogue import STANDARD_DEVICES, STANDARD_PRODUCTS
 
 DEMO_PASSWORD = "apheresis-demo"
 
@@ -28,16 +28,9 @@ DEMO_USERS = [
     ("admin", "Admin", "Demo", roles.ADMIN),
 ]
 
+# Beyond the standard catalogue (planner/standard_catalogue.py): a membrane separator and a second albumin.
 DEMO_DEVICES = [
-    {
-        "name": "Spectra Optia 1",
-        "kind": Device.Kind.CENTRIFUGAL,
-        "model": "Spectra Optia",
-        "ecv_typical_ml": 141,
-        "ecv_max_ml": 185,
-        "plasma_removal_efficiency": Decimal("0.87"),
-        "default_inlet_ac_ratio": Decimal("10"),
-    },
+    *STANDARD_DEVICES,
     {
         # Demo values for a membrane separator; a unit enters its own device's figures.
         "name": "Membrane separator 1",
@@ -51,31 +44,12 @@ DEMO_DEVICES = [
 ]
 
 DEMO_PRODUCTS = [
-    {
-        "name": "Human albumin 20 % 10 g/50 mL",
-        "kind": Product.Kind.ALBUMIN,
-        "concentration_percent": Decimal("20"),
-        "package_volume_ml": 50,
-        "is_default": True,
-    },
+    *({**values, "is_default": True} for values in STANDARD_PRODUCTS),
     {
         "name": "Human albumin 25 % 12.5 g/50 mL",
         "kind": Product.Kind.ALBUMIN,
         "concentration_percent": Decimal("25"),
         "package_volume_ml": 50,
-    },
-    {
-        "name": "Fresh frozen plasma 100 mL unit",
-        "kind": Product.Kind.PLASMA,
-        "package_volume_ml": 100,
-        "is_default": True,
-    },
-    {
-        "name": "Sodium chloride 0.9 % 500 mL bag",
-        "kind": Product.Kind.SALINE,
-        "concentration_percent": Decimal("0.9"),
-        "package_volume_ml": 500,
-        "is_default": True,
     },
 ]
 
@@ -116,6 +90,7 @@ DEMO_PATIENTS = [
             "igg_g_per_l": Decimal("13.20"),
             "marker_name": "anti-Dsg3",
             "marker_value": "152 U/mL",
+            "marker_is_igg_antibody": True,
         },
     ),
     DemoPatient(
@@ -159,6 +134,7 @@ DEMO_PATIENTS = [
             "igg_g_per_l": Decimal("11.50"),
             "marker_name": "anti-MDA5",
             "marker_value": "> 150 U/mL",
+            "marker_is_igg_antibody": True,
         },
     ),
     DemoPatient(
@@ -240,12 +216,14 @@ def seed_demo(*, today: date | None = None) -> dict[str, int]:
             created["users"] += 1
         user.groups.add(Group.objects.get(name=role))
 
-    for values in DEMO_DEVICES:
-        _, was_created = Device.objects.get_or_create(name=values["name"], defaults=values)
-        created["devices"] += was_created
-    for values in DEMO_PRODUCTS:
-        _, was_created = Product.objects.get_or_create(name=values["name"], defaults=values)
-        created["products"] += was_created
+    # The demo unit has checked the standard catalogue's values against its (fictional) stock and devices.
+    for model, rows in ((Device, DEMO_DEVICES), (Product, DEMO_PRODUCTS)):
+        for values in rows:
+            row, was_created = model.objects.get_or_create(name=values["name"], defaults=values)
+            created[f"{model._meta.model_name}s"] += was_created
+            if not row.is_verified:
+                row.is_verified = True
+                row.save(update_fields=["is_verified"])
 
     entered_by = User.objects.get(username="nurse")
     for demo in DEMO_PATIENTS:
@@ -295,16 +273,12 @@ def _seed_courses(today: date) -> int:
         if disease.startswith("Toxic"):
             values["vascular_access"] = Course.Access.CENTRAL_FEMORAL
         course = Course(patient=patient, created_by=physician, method="nadler", **values)
-        course.inputs = courses.snapshot_inputs(patient)
-        proposal = courses.fluid_proposal(indication, patient, {}, course.inputs)
-        course.fluid_proposal = {
-            "choice": proposal.choice.value,
-            "reasons": [text.stored(reason) for reason in proposal.reasons],
-        }
-        course.estimated_duration_min = courses.plan_for(course).as_dict()["duration_min"]
+        course.inputs = plans.snapshot_of(patient).as_json()
+        course.fluid_proposal = courses.proposal_json(plans.course_proposal(course))
+        course.estimated_duration_min = plans.live_plan(course).rounded["duration_min"]
         course.save()
         if sign:
             booking.book(course, booking.propose(course), by=physician)
-            courses.sign(course, by=physician)
+            courses.sign(course, by=physician, seen_digest=plans.digest(plans.live_plan(course)))
         count += 1
     return count

@@ -5,11 +5,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from planner import plans
 from planner.calculator import BUILD_CHOICES, METHOD_CHOICES
 from planner.core import limits
 from planner.core.blood_volume import Method
 from planner.core.limits import InputError
-from planner.courses import FACTS, fluid_proposal, fractions_differ, snapshot_inputs
+from planner.core.replacement import Shares
+from planner.errors import WorkflowError
 from planner.models import (
     MEASURED_FIELDS,
     AdverseEvent,
@@ -114,7 +116,7 @@ class PatientForm(forms.ModelForm):
 class MeasurementForm(forms.ModelForm):
     class Meta:
         model = Measurement
-        fields = ["taken_at", *MEASURED_FIELDS, "marker_name", "marker_value"]
+        fields = ["taken_at", *MEASURED_FIELDS, "marker_name", "marker_value", "marker_is_igg_antibody"]
         widgets = {"taken_at": IsoDateTimeInput()}
         field_classes = {"taken_at": PlausibleDateTimeField}
 
@@ -178,6 +180,7 @@ class CourseForm(forms.ModelForm):
             "liver_failure",
             "diffuse_alveolar_haemorrhage",
             "saline_share_wanted",
+            "plasma_for_low_fibrinogen",
             "albumin_fraction",
             "plasma_fraction",
             "saline_fraction",
@@ -218,6 +221,8 @@ class CourseForm(forms.ModelForm):
             del self.fields["amendment_reason"]
         self.proposal = None
         self.inputs: dict = {}
+        # The live plan of the course as filled in, once the form is valid (see _post_clean).
+        self.plan = None
 
     def clean_first_on(self) -> date:
         first_on = self.cleaned_data["first_on"]
@@ -228,19 +233,25 @@ class CourseForm(forms.ModelForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         try:
-            self.inputs = snapshot_inputs(self.patient)
+            snapshot = plans.snapshot_of(self.patient)
         except InputError as error:
             raise forms.ValidationError(error.message) from None
+        self.inputs = snapshot.as_json()
         if cleaned.get("indication") is not None:
             # Proposed as soon as the indication is known, so staff see it while filling in the rest.
-            facts = {fact: cleaned.get(fact, False) for fact in FACTS}
-            self.proposal = fluid_proposal(cleaned["indication"], self.patient, facts, self.inputs)
+            fibrinogen = snapshot.fibrinogen_g_per_l
+            self.proposal = plans.propose(
+                cleaned["indication"],
+                age_years=self.patient.age_on(cleaned.get("first_on") or timezone.localdate()),
+                facts={fact: cleaned.get(fact, False) for fact in plans.FACTS},
+                fibrinogen_g_per_l=None if fibrinogen is None else float(fibrinogen.value),
+            )
         if self.errors:
             return cleaned
         total = cleaned["albumin_fraction"] + cleaned["plasma_fraction"] + cleaned["saline_fraction"]
         if abs(total - 1) > Decimal("0.005"):
             self.add_error("albumin_fraction", _("The albumin, plasma and saline shares must add up to 1."))
-        elif fractions_differ(cleaned, self.proposal) and not cleaned.get("fluid_override_reason", "").strip():
+        elif Shares.from_fractions(cleaned).differs_from(self.proposal.shares) and not self._reason(cleaned):
             self.add_error(
                 "fluid_override_reason",
                 _("The shares differ from the proposal: give the reason for overriding it."),
@@ -255,6 +266,38 @@ class CourseForm(forms.ModelForm):
             if not days or not days <= set(range(7)):
                 self.add_error("weekdays", _("Weekdays are numbers 0 (Monday) to 6 (Sunday), separated by commas."))
         return cleaned
+
+    @staticmethod
+    def _reason(cleaned: dict) -> str:
+        return cleaned.get("fluid_override_reason", "").strip()
+
+    def _post_clean(self) -> None:
+        # The instance now holds what was typed: compute its plan, which the page shows and saving stores.
+        super()._post_clean()
+        course = self.instance
+        course.patient, course.inputs = self.patient, self.inputs
+        if self.errors:
+            return
+        try:
+            self.plan = plans.live_plan(course)
+        except WorkflowError as error:
+            self.add_error(None, error.message)
+            return
+        trigger = self.plan.policy.fibrinogen_trigger_g_per_l
+        declined = (
+            not course.plasma_for_low_fibrinogen
+            and self.plan.course is not None
+            and self.plan.course.fibrinogen_low_sessions(trigger)
+            and course.indication.replacement_policy != "plasma_avoided"
+        )
+        if declined and not self._reason(self.cleaned_data):
+            self.add_error(
+                "fluid_override_reason",
+                _(
+                    "Fibrinogen is projected under the trigger and the plasma proposed for those sessions is "
+                    "declined: give the reason."
+                ),
+            )
 
 
 class ProcedureMoveForm(forms.Form):

@@ -16,13 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from weasyprint import HTML
 
-from planner import courses
+from planner import courses, plans
 from planner.calculator import result_rows
 from planner.core.blood_groups import compatible_plasma
-from planner.core.exchange import ExchangePlan, volume
-from planner.core.replacement import FluidPlan, replacement
+from planner.core.exchange import ExchangePlan, SessionFluids, replacement_dict
+from planner.core.replacement import FRACTION_NAMES
 from planner.core.schedule_dates import Dose, gap_warnings
 from planner.models import Course, Procedure
+from planner.plans import Order
 
 LABS_BEFORE_COURSE = (
     _("CBC (haematocrit for the calculation)"),
@@ -41,9 +42,31 @@ NOT_VALID = {
 
 
 @dataclass(frozen=True)
+class SessionGroup:
+    """Sessions the order gives the same fluids other than its base plan (plasma for projected low fibrinogen)."""
+
+    numbers: tuple[int, ...]
+    fluids: SessionFluids
+
+
+def session_groups(plan: ExchangePlan) -> list[SessionGroup]:
+    groups: list[SessionGroup] = []
+    for fluids in plan.session_fluids:
+        last = groups[-1] if groups else None
+        same = last and (last.fluids.shares, last.fluids.replacement) == (fluids.shares, fluids.replacement)
+        if same:
+            groups[-1] = SessionGroup((*last.numbers, fluids.number), last.fluids)
+        else:
+            groups.append(SessionGroup((fluids.number,), fluids))
+    return groups
+
+
+@dataclass(frozen=True)
 class SheetData:
     course: Course
+    order: Order
     plan: ExchangePlan
+    session_groups: list[SessionGroup]
     rows: list
     inputs: list
     procedures: list[Procedure]
@@ -57,25 +80,32 @@ def _qr(text: str) -> str:
     return segno.make(text, error="m").svg_data_uri(scale=3, border=1)
 
 
-def sheet_data(course: Course) -> SheetData:
-    plan = courses.plan_for(course)
-    procedures = list(course.procedures.select_related("device").order_by("number"))
+def order_warnings(course: Course, order: Order, procedures: list[Procedure]) -> list[str]:
+    """Everything the order warns about: the plan's warnings, the schedule's, the drugs' and the indication's."""
     planned = [p.starts_at for p in procedures if p.status == Procedure.Status.PLANNED]
     doses = [
         Dose(drug, at) for drug, at in (("rituximab", course.rituximab_last_at), ("ivig", course.ivig_last_at)) if at
     ]
-    warnings = [w.message for w in plan.warnings] + [w.message for w in gap_warnings(planned, doses)]
-    if course.on_ace_inhibitor and course.albumin_fraction > 0:
+    warnings = [str(w.message) for w in order.plan.warnings] + [w.message for w in gap_warnings(planned, doses)]
+    if course.on_ace_inhibitor and order.plan.request.fluids.shares.albumin > 0:
         warnings.append(_("ACE inhibitor: hold for 24 h before each session with albumin (atypical hypotension)."))
-    if course.indication.is_not_recommended:
+    if order.indication.is_not_recommended:
         warnings.append(_("ASFA category IV: plasma exchange is not recommended for this indication."))
+    return warnings
+
+
+def sheet_data(course: Course) -> SheetData:
+    order = plans.order_for(course)
+    procedures = list(course.procedures.select_related("device").order_by("number"))
     return SheetData(
         course=course,
-        plan=plan,
-        rows=result_rows(plan),
+        order=order,
+        plan=order.plan,
+        session_groups=session_groups(order.plan),
+        rows=result_rows(order.plan),
         inputs=courses.input_rows(course),
         procedures=procedures,
-        warnings=warnings,
+        warnings=order_warnings(course, order, procedures),
         plasma_groups=compatible_plasma(course.patient.abo_group),
         qr=_qr(f"APHERESIS-ORDER-{course.order_number}-V{course.version}"),
         watermark=NOT_VALID.get(course.status, ""),
@@ -85,40 +115,42 @@ def sheet_data(course: Course) -> SheetData:
 @dataclass(frozen=True)
 class SlipData:
     procedure: Procedure
-    albumin_vials: int
-    albumin_diluent_ml: int
-    plasma_units: int
-    saline_bags: int
+    order: Order
+    fluids: dict
     fractions: dict
+    # Why this session differs from the order's base plan: that day's fibrinogen, or its projection.
+    reasons: list
     plasma_groups: tuple[str, ...]
     qr: str
     watermark: str
 
 
-def slip_data(procedure: Procedure, plan: ExchangePlan) -> SlipData:
+def session_fluids(procedure: Procedure, order: Order) -> tuple[dict, dict, list]:
+    """What one session is given: that day's re-plan, else the order's plan for that session, else its base plan.
+
+    Returns the rounded quantities, the shares and the reasons (stored messages) it differs.
+    """
+    if procedure.fluid_plan.get("replacement"):
+        stored = procedure.fluid_plan
+        fractions = {key: stored[key] for key in FRACTION_NAMES}
+        return stored["replacement"], fractions, stored.get("reasons", [])
+    planned = order.plan.fluids_for_session(procedure.number)
+    if planned is not None:
+        return replacement_dict(planned.replacement), planned.shares.as_fractions(), [planned.reason.as_json()]
+    plan = order.plan
+    return plan.rounded["replacement"], plan.request.fluids.shares.as_fractions(), []
+
+
+def slip_data(procedure: Procedure, order: Order) -> SlipData:
     """What the blood bank prepares for one session, with that session's own fluid plan if it has one."""
     course = procedure.course
-    session_plan = procedure.fluid_plan or {
-        "albumin_fraction": float(course.albumin_fraction),
-        "plasma_fraction": float(course.plasma_fraction),
-        "saline_fraction": float(course.saline_fraction),
-    }
-    fractions = {key: session_plan[key] for key in ("albumin_fraction", "plasma_fraction", "saline_fraction")}
-    # The same arithmetic as the order; with that day's fibrinogen, for the session's own mix.
-    fluids = replacement(
-        plan.exchange_volume_ml,
-        FluidPlan(**fractions, fluid_balance=plan.request.fluids.fluid_balance),
-        plan.request.products,
-    )
-    albumin_vials, plasma_units, saline_bags = fluids.albumin_vials, fluids.plasma_units, fluids.saline_bags
-    diluent = volume(fluids.albumin_diluent_ml)
+    fluids, fractions, reasons = session_fluids(procedure, order)
     return SlipData(
         procedure=procedure,
-        albumin_vials=albumin_vials,
-        albumin_diluent_ml=diluent,
-        plasma_units=plasma_units,
-        saline_bags=saline_bags,
+        order=order,
+        fluids=fluids,
         fractions=fractions,
+        reasons=reasons,
         plasma_groups=compatible_plasma(course.patient.abo_group),
         qr=_qr(f"APHERESIS-ORDER-{course.order_number}-V{course.version}-S{procedure.number}"),
         watermark=NOT_VALID.get(course.status, ""),
@@ -141,7 +173,6 @@ def _render(template: str, context: dict) -> bytes:
             "printed_at": timezone.now(),
             "labs_before_course": LABS_BEFORE_COURSE,
             "labs_before_session": LABS_BEFORE_SESSION,
-            "fibrinogen_trigger": f"{settings.FIBRINOGEN_TRIGGER_G_PER_L:g}",
             "page_footer_css": _page_footer_css(),
         },
     )
@@ -153,8 +184,8 @@ def order_sheet_pdf(course: Course) -> bytes:
 
 
 def issue_slip_pdf(procedure: Procedure) -> bytes:
-    plan = courses.plan_for(procedure.course)
-    return _render("pdf/documents.html", {"documents": [("slip", slip_data(procedure, plan))]})
+    order = plans.order_for(procedure.course)
+    return _render("pdf/documents.html", {"documents": [("slip", slip_data(procedure, order))]})
 
 
 def day_procedures(day: date) -> list[Procedure]:
@@ -180,5 +211,5 @@ def day_batch_pdf(day: date) -> bytes:
     documents: list[tuple[str, SheetData | SlipData]] = []
     for procedure in day_procedures(day):
         sheet = sheet_data(procedure.course)
-        documents += [("sheet", sheet), ("slip", slip_data(procedure, sheet.plan))]
+        documents += [("sheet", sheet), ("slip", slip_data(procedure, sheet.order))]
     return _render("pdf/documents.html", {"documents": documents, "batch_day": day})

@@ -245,6 +245,13 @@ PATIENTS_PER_PAGE = env_int("PATIENTS_PER_PAGE", 25, minimum=1)
 # The unit's calculation policy (planner.core.exchange.Policy); defaults from the clinical reference.
 CALCIUM_GLUCONATE_ML_PER_L = env_float("CALCIUM_GLUCONATE_ML_PER_L", 10, minimum=0, maximum=30)
 FIBRINOGEN_TRIGGER_G_PER_L = env_float("FIBRINOGEN_TRIGGER_G_PER_L", 1.0, minimum=0.5, maximum=2.0)
+# The course projection's fibrinogen model (planner/core/kinetics.py): the fall per plasma volume
+# exchanged without plasma, e^(-k x), and the recovery toward baseline, time constant tau. tau = 116 h
+# is fitted to Orlin & Berkman's 66 % of baseline 72 h after one exchange; it is not a published value.
+FIBRINOGEN_DEPLETION_K = env_float("FIBRINOGEN_DEPLETION_K", 1.0, minimum=0.5, maximum=3.0)
+FIBRINOGEN_RECOVERY_TAU_HOURS = env_float("FIBRINOGEN_RECOVERY_TAU_HOURS", 116, minimum=24, maximum=500)
+# Share of IgG in the blood (about 0.45; IgM about 0.76): what one exchange can reach.
+IGG_INTRAVASCULAR_FRACTION = env_float("IGG_INTRAVASCULAR_FRACTION", 0.45, minimum=0.2, maximum=1.0)
 ECV_WARNING_PERCENT = env_float("ECV_WARNING_PERCENT", 15, minimum=5, maximum=30)
 SALINE_WARNING_FRACTION = env_float("SALINE_WARNING_FRACTION", 0.20, minimum=0, maximum=0.25)
 TARGET_ALBUMIN_PERCENT = env_float("TARGET_ALBUMIN_PERCENT", 5, minimum=4, maximum=5)

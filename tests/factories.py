@@ -59,6 +59,7 @@ def make_indication(
         category=category,
         grade="2B",
         default_replacement="albumin",
+        replacement_policy="albumin",
         tpv_min=Decimal("1.0"),
         tpv_max=Decimal("1.5"),
         default_frequency="daily_or_alternate",

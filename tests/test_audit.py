@@ -9,7 +9,7 @@ from planner import roles
 from planner.models import Course, Measurement, Patient, PatientView, Procedure
 from tests.conftest import logged_in
 from tests.factories import make_patient, make_user
-from tests.workflow import create, form_data
+from tests.workflow import create, form_data, sign
 
 PATIENT_FORM = {
     "mrn": "AUD-1",
@@ -61,10 +61,10 @@ def test_signing_an_amendment_records_the_superseded_order_and_the_moved_booking
     create(physician, patient)
     first = Course.objects.get()
     client.post(reverse("course-book", args=[first.pk]))
-    client.post(reverse("course-sign", args=[first.pk]))
+    sign(client, first)
     client.post(reverse("course-amend", args=[first.pk]), form_data(amendment_reason="Faster taper"))
     amendment = Course.objects.get(previous=first)
-    client.post(reverse("course-sign", args=[amendment.pk]))
+    sign(client, amendment)
     statuses = [(h.status, h.history_user) for h in first.history.order_by("history_date")]
     assert statuses[-1] == ("superseded", physician)
     moved = Procedure.history.filter(course_id=amendment.pk, history_type="~")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from planner.models import Course, Device, Indication, Patient
 from tests.conftest import logged_in
 from tests.factories import make_measurement, make_patient
-from tests.workflow import create, form_data, next_monday, pemphigus
+from tests.workflow import create, form_data, next_monday, pemphigus, sign
 
 
 def test_the_indication_prefills_the_course(patient: Patient, physician: User) -> None:
@@ -63,7 +63,7 @@ def test_the_live_panel_shows_the_proposal_and_numbers(patient: Patient, physici
     )
     body = response.content.decode()
     assert "<html" not in body
-    assert "TTP or another thrombotic microangiopathy: ASFA recommends plasma." in body
+    assert "The indication&#x27;s replacement is plasma (ASFA): all plasma." in body
     assert "Total blood volume" in body
     assert not Course.objects.exists()
 
@@ -107,8 +107,8 @@ def test_booking_follows_the_proposal_and_is_not_repeated(draft: Course, physici
 
 
 def test_only_a_physician_signs_and_a_signed_course_is_not_edited(draft: Course, physician: User, nurse: User) -> None:
-    assert logged_in(nurse).post(reverse("course-sign", args=[draft.pk])).status_code == 403
-    logged_in(physician).post(reverse("course-sign", args=[draft.pk]))
+    assert sign(logged_in(nurse), draft).status_code == 403
+    sign(logged_in(physician), draft)
     draft.refresh_from_db()
     assert (draft.status, draft.signed_by) == (Course.Status.SIGNED, physician)
     response = logged_in(physician).get(reverse("course-update", args=[draft.pk]), follow=True)
@@ -118,7 +118,7 @@ def test_only_a_physician_signs_and_a_signed_course_is_not_edited(draft: Course,
 def test_an_amendment_is_a_new_version_that_replaces_the_old_when_signed(draft: Course, physician: User) -> None:
     client = logged_in(physician)
     client.post(reverse("course-book", args=[draft.pk]))
-    client.post(reverse("course-sign", args=[draft.pk]))
+    sign(client, draft)
     amend_url = reverse("course-amend", args=[draft.pk])
     refused = client.post(amend_url, form_data(plasma_volumes="1.5"))
     assert "This field is required." in refused.content.decode()
@@ -126,7 +126,7 @@ def test_an_amendment_is_a_new_version_that_replaces_the_old_when_signed(draft: 
     amendment = Course.objects.get(previous=draft)
     assert (amendment.version, amendment.order_number, amendment.status) == (2, draft.pk, "draft")
     assert amendment.label == f"amendment 1 of order {draft.pk}"
-    client.post(reverse("course-sign", args=[amendment.pk]))
+    sign(client, amendment)
     draft.refresh_from_db()
     assert draft.status == Course.Status.SUPERSEDED
     assert amendment.procedures.count() == 5

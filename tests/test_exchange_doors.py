@@ -1,6 +1,7 @@
 """The same calculation from three doors: the command line, the JSON API and the web calculator."""
 
 import json
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -12,8 +13,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from planner.catalogue import load_indications
 from planner.demo import DEMO_DEVICES, DEMO_PRODUCTS
-from planner.models import ApiToken, Device, Product
+from planner.models import ApiToken, Device, Indication, Product
 from tests.conftest import logged_in
 from tests.factories import make_measurement, make_patient
 
@@ -43,6 +45,11 @@ REPLACEMENT_KEYS = {
     "plasma_units",
     "saline_ml",
 }
+
+
+@pytest.fixture
+def indications(db: None) -> None:
+    load_indications()
 
 
 @pytest.fixture
@@ -147,6 +154,67 @@ class TestCommandLine:
         assert "did you mean 0.45?" in result.stderr
         assert result.stdout == ""
 
+    def test_help_lists_every_option_and_exits_cleanly(self) -> None:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "exchange_plan", "--help"],
+            capture_output=True,
+            text=True,
+            env={"DEBUG": "1", "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        text = " ".join(result.stdout.split())
+        assert "Fluid balance (1.0 = 100 %)" in text
+        for option in ("--indication", "--sessions", "--interval-hours", "--igg-g-per-l", "--bleeding-or-coagulopathy"):
+            assert option in text
+
+    def test_an_indication_by_name_brings_the_proposal_and_the_course_with_its_warnings(
+        self, catalogue: None, indications: None
+    ) -> None:
+        result = json.loads(
+            self.run(
+                *("--sex", "female", "--weight-kg", "58", "--height-cm", "158", "--haematocrit", "0.38"),
+                *("--age-years", "58", "--fibrinogen-g-per-l", "3.0", "--igg-g-per-l", "13.2"),
+                *("--indication", "pemphigus vulgaris | SEVERE", "--sessions", "5", "--interval-hours", "24"),
+                "--json",
+            )
+        )
+        proposal = result["proposal"]
+        assert (proposal["choice"], proposal["albumin_fraction"]) == ("albumin", 1.0)
+        assert proposal["reasons"] == ["ASFA's usual replacement for this indication is albumin."]
+        course = result["course"]
+        assert course["fibrinogen_low_sessions"] == [3, 4, 5]
+        assert [s["number"] for s in result["session_fluids"]] == [3, 4, 5]
+        (warning,) = [w for w in result["warnings"] if w["code"] == "fibrinogen_projected_below_trigger"]
+        assert warning["sessions"] == [3, 4, 5]
+        assert course["sessions"][0]["igg_before_g_per_l"] == 13.2
+
+    def test_a_plasma_avoided_indication_by_id_keeps_the_plan_plasma_free(
+        self, catalogue: None, indications: None
+    ) -> None:
+        hus = Indication.objects.get(indication="pneumococcal HUS")
+        text = self.run(
+            *("--sex", "male", "--weight-kg", "70", "--height-cm", "175", "--haematocrit", "0.4"),
+            *("--indication", str(hus.pk), "--bleeding-or-coagulopathy"),
+        )
+        assert "Fluid proposed: albumin 1, plasma 0" in text
+        assert "WARNING plasma_avoided" in text
+
+    def test_an_unknown_indication_is_named(self, catalogue: None, indications: None) -> None:
+        with pytest.raises(CommandError, match=re.escape("--indication: No indication Gout | acute in the catalogue")):
+            self.run(
+                "--sex",
+                "male",
+                "--weight-kg",
+                "70",
+                "--height-cm",
+                "175",
+                "--haematocrit",
+                "0.4",
+                "--indication",
+                "Gout | acute",
+            )
+
     def test_without_a_catalogue_it_says_what_to_set_up(self, db: None) -> None:
         with pytest.raises(CommandError, match="is set up: an administrator adds one"):
             self.run("--sex", "male", "--weight-kg", "70", "--height-cm", "175", "--haematocrit", "0.4")
@@ -206,6 +274,21 @@ class TestApi:
     def test_a_token_has_no_more_rights_than_its_user(self, catalogue: None, no_role: User) -> None:
         _, key = ApiToken.issue(user=no_role, name="x", issued_by=no_role)
         assert self.post(Client(), EXAMPLE_A, Authorization=f"Bearer {key}").status_code == 403
+
+    def test_an_indication_brings_the_proposal_and_the_course_with_stable_codes(
+        self, catalogue: None, indications: None, nurse: User
+    ) -> None:
+        ttp = Indication.objects.get(disease__startswith="Thrombotic thrombocytopenic")
+        body = EXAMPLE_A | {"indication": ttp.pk, "age_years": 40, "sessions": 3, "interval_hours": 24}
+        result = self.post(logged_in(nurse), body).json()
+        assert (result["proposal"]["choice"], result["shares"]["plasma_fraction"]) == ("plasma", 1.0)
+        assert result["replacement"]["plasma_units"] == 29  # Example A, all plasma: 29 U
+        assert len(result["course"]["sessions"]) == 3
+        cadm = Indication.objects.get(indication__startswith="clinically amyopathic")
+        shares_given = EXAMPLE_A | {"indication": cadm.pk, "albumin_fraction": 0.8, "saline_fraction": 0.2}
+        assert self.post(logged_in(nurse), shares_given).json()["shares"]["saline_fraction"] == 0.2
+        unknown = self.post(logged_in(nurse), EXAMPLE_A | {"indication": 99999})
+        assert unknown.status_code == 400 and "indication" in unknown.json()["errors"]
 
     def test_get_is_not_allowed(self, nurse: User) -> None:
         assert logged_in(nurse).get(self.url).status_code == 405

@@ -9,13 +9,13 @@ import pytest
 from planner.core.blood_volume import Build, Method, Sex
 from planner.core.device_numbers import DeviceSettings
 from planner.core.exchange import ExchangeRequest, plan_exchange
-from planner.core.replacement import FluidPlan
+from planner.core.replacement import FluidPlan, Shares
 
 A = {"sex": Sex.MALE, "weight_kg": 70, "height_cm": 175, "haematocrit": 0.40}
 B = {"sex": Sex.FEMALE, "weight_kg": 55, "height_cm": 160, "haematocrit": 0.35}
 C = {"sex": Sex.MALE, "weight_kg": 120, "height_cm": 175, "haematocrit": 0.42}
-ALL_PLASMA = FluidPlan(albumin_fraction=0, plasma_fraction=1)
-LAST_THIRD_PLASMA = FluidPlan(albumin_fraction=2 / 3, plasma_fraction=1 / 3)
+ALL_PLASMA = FluidPlan(Shares(albumin=0, plasma=1))
+LAST_THIRD_PLASMA = FluidPlan(Shares(albumin=2 / 3, plasma=1 / 3))
 
 
 def plan(**given: object) -> dict:
@@ -77,7 +77,7 @@ def test_worked_replacement(example: str, given: dict, expected: dict) -> None:
 
 
 def test_plasma_is_given_last() -> None:
-    mixed = FluidPlan(albumin_fraction=0.5, plasma_fraction=0.3, saline_fraction=0.2)
+    mixed = FluidPlan(Shares(albumin=0.5, plasma=0.3, saline=0.2))
     assert plan(**A, fluids=mixed)["replacement"]["infusion_order"] == ["saline", "albumin", "plasma"]
 
 
@@ -106,7 +106,7 @@ def test_example_d_a_12_kg_child_warns_about_extracorporeal_volume() -> None:
 
 @pytest.mark.parametrize(("plasma_volumes", "remaining"), [(1.0, 0.188), (1.5, 0.116)])
 def test_five_sessions_leave_the_reference_share_of_total_body_igg(plasma_volumes: float, remaining: float) -> None:
-    result = plan(**A, plasma_volumes=plasma_volumes, sessions=5, interval_hours=48)
+    result = plan(**A, plasma_volumes=plasma_volumes, session_hours=(0, 48, 96, 144, 192))
     assert result["course"]["total_body_remaining"] == remaining
     assert len(result["course"]["sessions"]) == 5
 

@@ -12,7 +12,7 @@ from planner.core.blood_volume import Build, Method, Sex
 from planner.core.device_numbers import DeviceSettings
 from planner.core.exchange import ExchangeRequest, plan_exchange
 from planner.core.limits import InputError
-from planner.core.replacement import FluidPlan
+from planner.core.replacement import FluidPlan, Shares
 
 A = {"sex": Sex.MALE, "weight_kg": 70.0, "height_cm": 175.0, "haematocrit": 0.40}
 
@@ -30,10 +30,10 @@ def codes(**given_values: object) -> list[str]:
         ({"plasma_volumes": 0.8}, "plasma_volumes_outside_1_to_1_5"),
         ({"method": Method.WEIGHT, "weight_kg": 110.0}, "weight_rule_in_obesity"),
         ({"fibrinogen_g_per_l": 0.8}, "fibrinogen_below_trigger"),
-        ({"fibrinogen_g_per_l": 1.6, "sessions": 5, "interval_hours": 24.0}, "fibrinogen_below_trigger"),
+        ({"fibrinogen_g_per_l": 1.6, "session_hours": (0, 24, 48, 72, 96)}, "fibrinogen_projected_below_trigger"),
         ({"haematocrit": 0.18}, "low_haematocrit"),
         ({"haematocrit": 0.58}, "high_haematocrit"),
-        ({"fluids": FluidPlan(albumin_fraction=0.75, saline_fraction=0.25)}, "saline_fraction_high"),
+        ({"fluids": FluidPlan(Shares(albumin=0.75, saline=0.25))}, "saline_fraction_high"),
     ],
 )
 def test_each_warning_is_raised_by_its_situation(given_values: dict, code: str) -> None:
@@ -46,7 +46,7 @@ def test_each_warning_is_raised_by_its_situation(given_values: dict, code: str) 
         {"method": Method.WEIGHT, "weight_kg": 85.0},  # BMI 27.8
         {"method": Method.LEMMENS, "weight_kg": 110.0},  # obesity, but not the weight rule
         {"fibrinogen_g_per_l": 1.0},  # at the trigger, not below
-        {"fluids": FluidPlan(albumin_fraction=0.8, saline_fraction=0.2)},
+        {"fluids": FluidPlan(Shares(albumin=0.8, saline=0.2))},
         {"haematocrit": 0.20},
         {"plasma_volumes": 1.5},
     ],
@@ -77,11 +77,14 @@ def test_a_warning_has_a_plain_message() -> None:
         ({"method": Method.PAEDIATRIC}, "age_years", "needs the patient's age"),
         ({"method": Method.MANUAL, "tbv_ml": 4500.0}, "tbv_reason", "Say why"),
         ({"method": Method.MANUAL, "tbv_reason": "Optia"}, "tbv_ml", "needs the value"),
-        ({"fluids": FluidPlan(albumin_fraction=0.5)}, "albumin_fraction", "add up to 1"),
-        ({"fluids": FluidPlan(albumin_fraction=0.7, saline_fraction=0.3)}, "saline_fraction", "at most 25%"),
+        ({"fluids": FluidPlan(Shares(albumin=0.5))}, "albumin_fraction", "add up to 1"),
+        ({"fluids": FluidPlan(Shares(albumin=0.7, saline=0.3))}, "saline_fraction", "at most 25%"),
         ({"fluids": FluidPlan(fluid_balance=2.0)}, "fluid_balance", "between 0.5 and 1.5"),
         ({"device": DeviceSettings(inlet_flow_ml_per_min=0)}, "inlet_flow_ml_per_min", "outside 5–300"),
-        ({"sessions": 0}, "sessions", "outside the limits"),
+        ({"session_hours": ()}, "sessions", "outside the limits"),
+        ({"session_hours": (0, 48, 24)}, "session_hours", "never go back"),
+        ({"session_hours": (12, 36)}, "session_hours", "start at 0 h"),
+        ({"igg_g_per_l": 101.0}, "igg_g_per_l", "outside the limits 0–100 g/L"),
     ],
 )
 def test_input_outside_the_hard_limits_raises_a_clear_value_error(given_values: dict, field: str, message: str) -> None:

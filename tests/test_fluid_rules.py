@@ -1,106 +1,249 @@
-"""The replacement-fluid rule as a table: the catalogue default and the patient's facts give a plan and reasons."""
+"""The replacement-fluid rule as a table: the indication's policy and the patient's facts give a plan and reasons.
+
+Expected shares come from the rule as the clinical reference states it (§3): plasma-last is the
+last third, a saline share is 20 %, given first; never from running the code.
+"""
 
 import pytest
 
-from planner.core.fluid_rules import FluidChoice, FluidThresholds, PatientFacts, propose_fluid
+from planner.core.fluid_rules import (
+    FluidChoice,
+    FluidThresholds,
+    PatientFacts,
+    ReplacementPolicy,
+    propose_fluid,
+)
+from planner.core.replacement import Shares
+
+ALBUMIN = ReplacementPolicy.ALBUMIN
+EITHER = ReplacementPolicy.PLASMA_OR_ALBUMIN
+AVOIDED = ReplacementPolicy.PLASMA_AVOIDED
+ADULT = {"age_years": 40}
+
+ALL_ALBUMIN = (1.0, 0.0, 0.0)
+LAST_THIRD = (2 / 3, 1 / 3, 0.0)
+ALL_PLASMA = (0.0, 1.0, 0.0)
+SALINE_FIFTH = (0.8, 0.0, 0.2)
 
 
 @pytest.mark.parametrize(
-    ("scenario", "default", "facts", "choice", "reason"),
+    ("scenario", "policy", "facts", "choice", "shares", "reason"),
     [
-        ("pemphigus vulgaris, usual", "albumin", PatientFacts(), FluidChoice.ALBUMIN, "usual replacement"),
+        ("pemphigus vulgaris, usual", ALBUMIN, PatientFacts(), FluidChoice.ALBUMIN, ALL_ALBUMIN, "usual replacement"),
         (
             "pemphigus vulgaris, fibrinogen 0.8 before session 3",
-            "albumin",
+            ALBUMIN,
             PatientFacts(fibrinogen_g_per_l=0.8),
             FluidChoice.ALBUMIN_PLASMA_LAST,
+            LAST_THIRD,
             "Fibrinogen 0.8 g/L is below the 1 g/L trigger: last third plasma.",
         ),
         (
             "TEN, plasma or albumin, nothing else",
-            "plasma_or_albumin",
+            EITHER,
             PatientFacts(),
             FluidChoice.ALBUMIN,
+            ALL_ALBUMIN,
             "albumin unless a reason for plasma",
         ),
         (
             "TEN with a skin biopsy yesterday",
-            "plasma_or_albumin",
+            EITHER,
             PatientFacts(procedure_within_48h=True),
             FluidChoice.ALBUMIN_PLASMA_LAST,
+            LAST_THIRD,
             "Surgery or a biopsy within 48 hours: last third plasma.",
         ),
         (
             "anti-MDA5 CADM, weekly, fibrinogen 2.4",
-            "albumin",
+            ALBUMIN,
             PatientFacts(fibrinogen_g_per_l=2.4),
             FluidChoice.ALBUMIN,
+            ALL_ALBUMIN,
             "usual replacement",
         ),
-        ("TTP", "plasma", PatientFacts(is_ttp_or_tma=True), FluidChoice.PLASMA, "TTP or another thrombotic"),
+        (
+            "TTP",
+            ReplacementPolicy.PLASMA_REQUIRED,
+            PatientFacts(),
+            FluidChoice.PLASMA,
+            ALL_PLASMA,
+            "replacement is plasma",
+        ),
         (
             "liver failure on an albumin indication",
-            "albumin",
+            ALBUMIN,
             PatientFacts(liver_failure=True),
             FluidChoice.PLASMA,
+            ALL_PLASMA,
             "Liver failure",
         ),
         (
             "diffuse alveolar haemorrhage",
-            "albumin",
+            ALBUMIN,
             PatientFacts(diffuse_alveolar_haemorrhage=True),
             FluidChoice.PLASMA,
+            ALL_PLASMA,
             "Diffuse alveolar haemorrhage",
         ),
         (
             "bleeding",
-            "albumin",
+            ALBUMIN,
             PatientFacts(bleeding_or_coagulopathy=True),
             FluidChoice.ALBUMIN_PLASMA_LAST,
+            LAST_THIRD,
             "Bleeding or coagulopathy",
         ),
-        ("catalogue plasma last", "plasma_last", PatientFacts(), FluidChoice.ALBUMIN_PLASMA_LAST, "plasma last"),
+        (
+            "catalogue plasma last",
+            ReplacementPolicy.PLASMA_LAST,
+            PatientFacts(),
+            FluidChoice.ALBUMIN_PLASMA_LAST,
+            LAST_THIRD,
+            "plasma last",
+        ),
         (
             "stable, saline share wanted",
-            "albumin",
-            PatientFacts(saline_share_wanted=True, age_years=40),
+            ALBUMIN,
+            PatientFacts(saline_share_wanted=True, **ADULT),
             FluidChoice.ALBUMIN_SALINE,
+            SALINE_FIFTH,
             "20% saline first",
         ),
         (
             "elderly, saline share refused",
-            "albumin",
+            ALBUMIN,
             PatientFacts(saline_share_wanted=True, age_years=78),
             FluidChoice.ALBUMIN,
+            ALL_ALBUMIN,
             "No saline share at age 78",
         ),
         (
             "saline wanted but plasma needed",
-            "albumin",
-            PatientFacts(saline_share_wanted=True, age_years=40, bleeding_or_coagulopathy=True),
+            ALBUMIN,
+            PatientFacts(saline_share_wanted=True, bleeding_or_coagulopathy=True, **ADULT),
             FluidChoice.ALBUMIN_PLASMA_LAST,
+            LAST_THIRD,
             "No saline share: plasma is needed.",
+        ),
+        (
+            "a 5-year-old, saline share wanted",
+            ALBUMIN,
+            PatientFacts(saline_share_wanted=True, age_years=5),
+            FluidChoice.ALBUMIN,
+            ALL_ALBUMIN,
+            "No saline share under 18 years",
+        ),
+        (
+            "age not recorded, saline share wanted",
+            ALBUMIN,
+            PatientFacts(saline_share_wanted=True),
+            FluidChoice.ALBUMIN,
+            ALL_ALBUMIN,
+            "age is not recorded",
+        ),
+        (
+            "pneumococcal HUS, nothing else",
+            AVOIDED,
+            PatientFacts(),
+            FluidChoice.ALBUMIN,
+            ALL_ALBUMIN,
+            "anti-T antibodies",
+        ),
+        (
+            "pneumococcal HUS with bleeding",
+            AVOIDED,
+            PatientFacts(bleeding_or_coagulopathy=True),
+            FluidChoice.ALBUMIN,
+            ALL_ALBUMIN,
+            "Bleeding or coagulopathy: last third plasma. Not given: plasma is avoided.",
+        ),
+        (
+            "pneumococcal HUS with liver failure",
+            AVOIDED,
+            PatientFacts(liver_failure=True),
+            FluidChoice.ALBUMIN,
+            ALL_ALBUMIN,
+            "Not given: plasma is avoided.",
+        ),
+        (
+            "pneumococcal HUS, fibrinogen 0.7",
+            AVOIDED,
+            PatientFacts(fibrinogen_g_per_l=0.7),
+            FluidChoice.ALBUMIN,
+            ALL_ALBUMIN,
+            "Delay the session until fibrinogen is back to 1 g/L.",
         ),
     ],
     ids=lambda value: value if isinstance(value, str) and " " in value else "",
 )
-def test_proposal(scenario: str, default: str, facts: PatientFacts, choice: FluidChoice, reason: str) -> None:
-    proposal = propose_fluid(default, facts)
+def test_proposal(
+    scenario: str,
+    policy: ReplacementPolicy,
+    facts: PatientFacts,
+    choice: FluidChoice,
+    shares: tuple[float, float, float],
+    reason: str,
+) -> None:
+    proposal = propose_fluid(policy, facts)
     assert proposal.choice is choice
+    assert proposal.shares.values() == pytest.approx(shares, abs=1e-12)
     assert any(reason in given for given in proposal.reasons), proposal.reasons
-    assert abs(proposal.albumin_fraction + proposal.plasma_fraction + proposal.saline_fraction - 1) < 1e-9
 
 
 def test_the_strongest_plan_wins_and_every_reason_is_listed() -> None:
-    proposal = propose_fluid("albumin", PatientFacts(is_ttp_or_tma=True, fibrinogen_g_per_l=0.5))
+    proposal = propose_fluid(ALBUMIN, PatientFacts(liver_failure=True, fibrinogen_g_per_l=0.5))
     assert proposal.choice is FluidChoice.PLASMA
     assert len(proposal.reasons) == 3
 
 
+@pytest.mark.parametrize(
+    "facts",
+    [
+        PatientFacts(bleeding_or_coagulopathy=True),
+        PatientFacts(procedure_within_48h=True),
+        PatientFacts(liver_failure=True),
+        PatientFacts(diffuse_alveolar_haemorrhage=True),
+        PatientFacts(fibrinogen_g_per_l=0.5),
+    ],
+)
+def test_plasma_avoided_overrides_every_plasma_trigger_and_says_so(facts: PatientFacts) -> None:
+    proposal = propose_fluid(AVOIDED, facts)
+    assert proposal.shares == Shares(1.0, 0.0, 0.0)
+    assert proposal.is_plasma_withheld
+
+
+def test_plasma_avoided_with_low_fibrinogen_advises_a_delay() -> None:
+    assert propose_fluid(AVOIDED, PatientFacts(fibrinogen_g_per_l=0.99)).is_delay_advised
+    assert not propose_fluid(AVOIDED, PatientFacts(fibrinogen_g_per_l=1.0)).is_delay_advised
+    assert not propose_fluid(ALBUMIN, PatientFacts(fibrinogen_g_per_l=0.5)).is_delay_advised
+
+
+@pytest.mark.parametrize(
+    ("age", "saline"),
+    [(17.99, 0.0), (18, 0.2), (64.99, 0.2), (65, 0.0), (None, 0.0)],
+)
+def test_a_saline_share_only_for_an_adult_of_known_age_under_65(age: float | None, saline: float) -> None:
+    proposal = propose_fluid(ALBUMIN, PatientFacts(saline_share_wanted=True, age_years=age))
+    assert proposal.shares.saline == saline
+
+
+def test_no_saline_share_unless_the_physician_asks() -> None:
+    assert propose_fluid(ALBUMIN, PatientFacts(**ADULT)).shares.saline == 0
+
+
 def test_thresholds_are_settings() -> None:
     strict = FluidThresholds(fibrinogen_trigger_g_per_l=1.5, plasma_last_share=0.5)
-    proposal = propose_fluid("albumin", PatientFacts(fibrinogen_g_per_l=1.2), strict)
-    assert (proposal.choice, proposal.plasma_fraction) == (FluidChoice.ALBUMIN_PLASMA_LAST, 0.5)
+    proposal = propose_fluid(ALBUMIN, PatientFacts(fibrinogen_g_per_l=1.2), strict)
+    assert (proposal.choice, proposal.shares.plasma) == (FluidChoice.ALBUMIN_PLASMA_LAST, 0.5)
     assert "below the 1.5 g/L trigger: last 50% plasma" in proposal.reasons[-1]
-    assert propose_fluid("albumin", PatientFacts(fibrinogen_g_per_l=0.9)).choice is FluidChoice.ALBUMIN_PLASMA_LAST
-    assert propose_fluid("albumin", PatientFacts(fibrinogen_g_per_l=1.0)).choice is FluidChoice.ALBUMIN
+    assert propose_fluid(ALBUMIN, PatientFacts(fibrinogen_g_per_l=0.9)).choice is FluidChoice.ALBUMIN_PLASMA_LAST
+    assert propose_fluid(ALBUMIN, PatientFacts(fibrinogen_g_per_l=1.0)).choice is FluidChoice.ALBUMIN
+    older = FluidThresholds(saline_max_age_excluded=70, saline_share=0.1)
+    assert propose_fluid(ALBUMIN, PatientFacts(saline_share_wanted=True, age_years=68), older).shares.saline == 0.1
+
+
+def test_a_policy_is_read_from_its_stored_value() -> None:
+    assert propose_fluid("plasma_avoided", PatientFacts(liver_failure=True)).shares.plasma == 0
+    with pytest.raises(ValueError):
+        propose_fluid("plasma-ish", PatientFacts())

@@ -137,7 +137,10 @@ def test_measurement_form(patient: Patient, physician: User, values: dict[str, o
 @given(
     data=_mutate(
         {k: str(v) for k, v in {"sex": "male", "weight_kg": 70, "height_cm": 175, "haematocrit": 0.4}.items()},
-        ["sex", "weight_kg", "height_cm", "haematocrit", "plasma_volumes", "method", "albumin_fraction", "device"],
+        [
+            *("sex", "weight_kg", "height_cm", "haematocrit", "plasma_volumes", "method", "albumin_fraction"),
+            *("device", "indication", "sessions", "interval_hours", "igg_g_per_l", "low_fibrinogen", "liver_failure"),
+        ],
     ),
     as_json=st.booleans(),
 )
@@ -170,6 +173,8 @@ COURSE_FIELDS = [
     "inlet_ac_ratio",
     "rituximab_last_at",
     "notes",
+    "plasma_for_low_fibrinogen",
+    "fluid_override_reason",
 ]
 
 

@@ -85,7 +85,8 @@ def test_the_issue_slip_prepares_that_sessions_fluids(signed: Course, physician:
     )
     third_text = text_of(logged_in(nurse).get(reverse("procedure-slip-pdf", args=[third.pk])).content)
     assert "Issue slip — session 1 of 5" in first_text
-    assert "Plasma units, groups" in first_text
+    groups = ", ".join(compatible_plasma(signed.patient.abo_group))
+    assert f"Fresh frozen plasma 100 mL unit groups {groups}" in first_text
     assert "For this session, from fibrinogen 0.7 g/L" in third_text
 
 

@@ -14,7 +14,7 @@ from planner.models import AdverseEvent, Course, IssuedProduct, Patient, Procedu
 from planner.records import mark_reviewed
 from tests.conftest import logged_in
 from tests.factories import make_user
-from tests.workflow import create
+from tests.workflow import create, sign
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def procedure(patient: Patient, physician: User) -> Procedure:
     course = Course.objects.get()
     client = logged_in(physician)
     client.post(reverse("course-book", args=[course.pk]))
-    client.post(reverse("course-sign", args=[course.pk]))
+    sign(client, course)
     return course.procedures.order_by("number").first()
 
 

@@ -1,8 +1,11 @@
 """Helpers for tests that walk the course workflow through the test client."""
 
+import re
 from datetime import date, timedelta
 
 from django.contrib.auth.models import User
+from django.http import HttpResponse
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,6 +43,7 @@ def form_data(**changes: object) -> dict[str, object]:
         "anticoagulant": "acd_a",
         "inlet_ac_ratio": "",
         "calcium_prophylaxis": "on",
+        "plasma_for_low_fibrinogen": "on",
         "notes": "",
     } | changes
 
@@ -56,9 +60,16 @@ def booked(user: User, patient: Patient, **changes: object) -> Course:
     return course
 
 
+def sign(client: Client, course: Course) -> HttpResponse:
+    """Press Sign as a physician does: on the course's page, which carries the fingerprint of the numbers shown."""
+    page = client.get(reverse("course-detail", args=[course.pk])).content.decode()
+    found = re.search(r'name="plan_digest" value="([0-9a-f]+)"', page)
+    return client.post(reverse("course-sign", args=[course.pk]), {"plan_digest": found.group(1) if found else ""})
+
+
 def signed(user: User, patient: Patient, **changes: object) -> Course:
     """A course created, booked and signed through the pages."""
     course = booked(user, patient, **changes)
-    logged_in(user).post(reverse("course-sign", args=[course.pk]))
+    sign(logged_in(user), course)
     course.refresh_from_db()
     return course

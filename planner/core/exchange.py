@@ -1,15 +1,18 @@
 """One exchange plan from the patient's numbers, the prescription, the products and the device.
 
-Pure Python, the single entry point the command line, the JSON API and the web
-calculator share: `plan_exchange(request)` checks the hard limits (raising
-`InputError`, a ValueError naming the input), computes at full precision, and
-returns an `ExchangePlan` whose `as_dict()` rounds once, at the edge: volumes
-to whole mL, grams and calcium to 0.1, fractions to 3 decimals, minutes whole.
+Pure Python, the single entry point every door shares: `plan_exchange(request, policy)` checks
+the hard limits (raising `InputError`, a ValueError naming the input), computes at full precision,
+and returns an `ExchangePlan`: every input (the request and the unit's policy) and every result,
+typed. `as_dict()` rounds once, at the edge: volumes to whole mL, grams and calcium to 0.1,
+fibrinogen to 0.01 g/L, fractions to 3 decimals, minutes whole. An order a physician signs stores
+the plan itself (`planner.core.codec`), so a later engine, catalogue or setting never changes it.
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from planner.core import limits
@@ -26,32 +29,82 @@ from planner.core.blood_volume import (
     total_blood_volume,
 )
 from planner.core.device_numbers import DeviceNumbers, DeviceSettings, check_device, device_numbers
-from planner.core.kinetics import IGG_INTRAVASCULAR_FRACTION, CourseProjection, project_course
+from planner.core.fluid_rules import FluidChoice, FluidProposal, FluidThresholds, plasma_share_words, shares_for
+from planner.core.kinetics import (
+    IGG_INTRAVASCULAR_FRACTION,
+    CourseProjection,
+    FibrinogenModel,
+    PlasmaTopUp,
+    project_course,
+)
 from planner.core.limits import InputError
-from planner.core.replacement import FluidPlan, Products, Replacement, check_plan, check_products, replacement
-from planner.core.text import _
+from planner.core.replacement import (
+    FluidPlan,
+    Products,
+    Replacement,
+    Shares,
+    check_plan,
+    check_products,
+    replacement,
+)
+from planner.core.text import Message, _, gettext_noop
 
 PLASMA_VOLUMES_LIMITS = (0.25, 4.0)
 MANUAL_TBV_LIMITS_ML = (50.0, 15000.0)
 AGE_LIMITS_YEARS = (0.0, 120.0)
 MAX_SESSIONS = 60
+INTERVAL_LIMITS_HOURS = (12.0, 24.0 * 28)
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The unit's thresholds: every one a setting staff can change."""
+    """The unit's thresholds and model constants: every one a setting staff can change."""
 
     calcium_ml_per_litre: float = 10
     fibrinogen_trigger_g_per_l: float = 1.0
-    fibrinogen_recovery_at_72h: float = 0.66
+    fibrinogen: FibrinogenModel = field(default_factory=FibrinogenModel)
+    igg_intravascular_fraction: float = IGG_INTRAVASCULAR_FRACTION
     ecv_warning_percent: float = 15
     saline_warning_fraction: float = 0.20
     saline_max_fraction: float = 0.25
+    plasma_last_share: float = 1 / 3
+    saline_share: float = 0.20
+    saline_min_age_years: float = 18
+    saline_max_age_excluded: float = 65
     usual_plasma_volumes: tuple[float, float] = (1.0, 1.5)
     haematocrit_usual: tuple[float, float] = (0.20, 0.55)
     nadler_min_weight_kg: float = 25
     obesity_bmi: float = 30
     paediatric: PaediatricTable = field(default_factory=PaediatricTable)
+
+    def fluid_thresholds(self) -> FluidThresholds:
+        return FluidThresholds(
+            fibrinogen_trigger_g_per_l=self.fibrinogen_trigger_g_per_l,
+            plasma_last_share=self.plasma_last_share,
+            saline_share=self.saline_share,
+            saline_min_age_years=self.saline_min_age_years,
+            saline_max_age_excluded=self.saline_max_age_excluded,
+        )
+
+
+class LowFibrinogen(StrEnum):
+    """What the plan does for a session before which fibrinogen is projected under the trigger."""
+
+    # Warn only (the calculator without an indication; a physician who declined the plasma).
+    WARN = "warn"
+    # Give the plasma-last share for that session, and say so.
+    PLASMA = "plasma"
+    # Plasma is avoided for the indication: delay the session or lengthen the interval.
+    DELAY = "delay"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A recorded IgG autoantibody (anti-Dsg3, anti-MDA5) that falls as IgG does."""
+
+    name: str
+    value: float
+    unit: str
 
 
 @dataclass(frozen=True)
@@ -71,20 +124,39 @@ class ExchangeRequest:
     products: Products = field(default_factory=Products)
     device: DeviceSettings = field(default_factory=DeviceSettings)
     fibrinogen_g_per_l: float | None = None
-    sessions: int | None = None
-    interval_hours: float = 48
-    intravascular_fraction: float = IGG_INTRAVASCULAR_FRACTION
+    igg_g_per_l: float | None = None
+    marker: Marker | None = None
+    # Hours from the first session of each session of the course, as scheduled; None: one session.
+    session_hours: tuple[float, ...] | None = None
+    # Each of those sessions' numbers (a course's booked sessions keep theirs); None: 1, 2, 3 ...
+    session_numbers: tuple[int, ...] | None = None
+    low_fibrinogen: LowFibrinogen = LowFibrinogen.WARN
+    # Catalogue rows (device, products) the unit has not yet checked against its own stock and device.
+    unverified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class PlanWarning:
     code: str
-    message: str
+    message: Message
+    # The sessions it is about, for a course projection's warnings.
+    sessions: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionFluids:
+    """A session whose replacement differs from the order's base plan, and why."""
+
+    number: int
+    shares: Shares
+    replacement: Replacement
+    reason: Message
 
 
 @dataclass(frozen=True)
 class ExchangePlan:
     request: ExchangeRequest
+    policy: Policy
     blood_volume: BloodVolume
     plasma_volume_ml: float
     exchange_volume_ml: float
@@ -92,15 +164,25 @@ class ExchangePlan:
     replacement: Replacement
     numbers: DeviceNumbers
     course: CourseProjection | None
+    session_fluids: tuple[SessionFluids, ...]
+    proposal: FluidProposal | None
     warnings: tuple[PlanWarning, ...]
 
     @property
     def warning_codes(self) -> tuple[str, ...]:
         return tuple(warning.code for warning in self.warnings)
 
+    def fluids_for_session(self, number: int) -> SessionFluids | None:
+        return next((fluids for fluids in self.session_fluids if fluids.number == number), None)
+
+    @cached_property
+    def rounded(self) -> dict[str, Any]:
+        """`as_dict()` computed once per plan, for templates that read it many times."""
+        return self.as_dict()
+
     def as_dict(self) -> dict[str, Any]:
         """The plan as plain JSON-ready values, rounded once here."""
-        fluids, proc = self.replacement, self.numbers
+        proc = self.numbers
         result: dict[str, Any] = {
             "method": self.blood_volume.method.value,
             "formula": self.blood_volume.formula,
@@ -109,18 +191,9 @@ class ExchangePlan:
             "plasma_volumes": fraction(self.request.plasma_volumes),
             "exchange_volume_ml": volume(self.exchange_volume_ml),
             "removal_fraction": fraction(self.removal_fraction),
-            "replacement": {
-                "total_ml": volume(fluids.total_ml),
-                "albumin_ml": volume(fluids.albumin_ml),
-                "albumin_g": tenth(fluids.albumin_g),
-                "albumin_vials": fluids.albumin_vials,
-                "albumin_diluent_ml": volume(fluids.albumin_diluent_ml),
-                "plasma_ml": volume(fluids.plasma_ml),
-                "plasma_units": fluids.plasma_units,
-                "saline_ml": volume(fluids.saline_ml),
-                "saline_bags": fluids.saline_bags,
-                "infusion_order": list(fluids.infusion_order),
-            },
+            "shares": self.request.fluids.shares.as_fractions(),
+            "fluid_balance": fraction(self.request.fluids.fluid_balance),
+            "replacement": replacement_dict(self.replacement),
             "device": self.request.device.name,
             "whole_blood_processed_ml": volume(proc.whole_blood_processed_ml),
             "inlet_volume_ml": volume(proc.inlet_volume_ml),
@@ -129,27 +202,81 @@ class ExchangePlan:
             "calcium_gluconate_ml": tenth(proc.calcium_gluconate_ml),
             "extracorporeal_percent": tenth(proc.extracorporeal_percent),
             "extracorporeal_max_percent": tenth(proc.extracorporeal_max_percent),
-            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
+            "warnings": [
+                {"code": w.code, "message": str(w.message), **({"sessions": list(w.sessions)} if w.sessions else {})}
+                for w in self.warnings
+            ],
         }
-        if self.course is not None:
-            result["course"] = {
-                "intravascular_fraction": fraction(self.course.intravascular_fraction),
-                "total_body_remaining": fraction(self.course.total_body_remaining),
-                "sessions": [
-                    {
-                        "number": s.number,
-                        "hours_from_first": tenth(s.hours_from_first),
-                        "total_body_before": fraction(s.total_body_before),
-                        "intravascular_after": fraction(s.intravascular_after),
-                        "total_body_after": fraction(s.total_body_after),
-                        "fibrinogen_before_g_per_l": None
-                        if s.fibrinogen_before_g_per_l is None
-                        else tenth(s.fibrinogen_before_g_per_l),
-                    }
-                    for s in self.course.sessions
-                ],
+        if self.proposal is not None:
+            result["proposal"] = {
+                "choice": self.proposal.choice.value,
+                **self.proposal.shares.as_fractions(),
+                "reasons": [str(reason) for reason in self.proposal.reasons],
+                "is_plasma_withheld": self.proposal.is_plasma_withheld,
+                "is_delay_advised": self.proposal.is_delay_advised,
             }
+        if self.course is not None:
+            result["course"] = self._course_dict(self.course)
+            result["session_fluids"] = [
+                {
+                    "number": fluids.number,
+                    **fluids.shares.as_fractions(),
+                    "replacement": replacement_dict(fluids.replacement),
+                    "reason": str(fluids.reason),
+                }
+                for fluids in self.session_fluids
+            ]
         return result
+
+    def _course_dict(self, course: CourseProjection) -> dict[str, Any]:
+        igg, marker = self.request.igg_g_per_l, self.request.marker
+        trigger = self.policy.fibrinogen_trigger_g_per_l
+        sessions = []
+        for s in course.sessions:
+            row: dict[str, Any] = {
+                "number": s.number,
+                "hours_from_first": tenth(s.hours_from_first),
+                "total_body_before": fraction(s.total_body_before),
+                "intravascular_after": fraction(s.intravascular_after),
+                "total_body_after": fraction(s.total_body_after),
+                "fibrinogen_before_g_per_l": fibrinogen_shown(s.fibrinogen_before_g_per_l, trigger),
+                "fibrinogen_after_g_per_l": fibrinogen_shown(s.fibrinogen_after_g_per_l, trigger),
+                "is_fibrinogen_below_trigger": s.fibrinogen_before_g_per_l is not None
+                and s.fibrinogen_before_g_per_l < trigger,
+                "plasma_fraction": fraction(s.plasma_fraction),
+                "is_topped_up": s.is_topped_up,
+            }
+            if igg is not None:
+                row["igg_before_g_per_l"] = tenth(igg * s.total_body_before)
+                row["igg_after_g_per_l"] = tenth(igg * s.intravascular_after)
+            if marker is not None:
+                row["marker_after"] = _significant(marker.value * s.total_body_after)
+            sessions.append(row)
+        result: dict[str, Any] = {
+            "intravascular_fraction": fraction(course.intravascular_fraction),
+            "total_body_remaining": fraction(course.total_body_remaining),
+            "fibrinogen_trigger_g_per_l": trigger,
+            "fibrinogen_low_sessions": list(course.fibrinogen_low_sessions(trigger)),
+            "sessions": sessions,
+        }
+        if marker is not None:
+            result["marker"] = {"name": marker.name, "value": marker.value, "unit": marker.unit}
+        return result
+
+
+def replacement_dict(fluids: Replacement) -> dict[str, Any]:
+    return {
+        "total_ml": volume(fluids.total_ml),
+        "albumin_ml": volume(fluids.albumin_ml),
+        "albumin_g": tenth(fluids.albumin_g),
+        "albumin_vials": fluids.albumin_vials,
+        "albumin_diluent_ml": volume(fluids.albumin_diluent_ml),
+        "plasma_ml": volume(fluids.plasma_ml),
+        "plasma_units": fluids.plasma_units,
+        "saline_ml": volume(fluids.saline_ml),
+        "saline_bags": fluids.saline_bags,
+        "infusion_order": list(fluids.infusion_order),
+    }
 
 
 def _round(value: float, places: str) -> Decimal:
@@ -172,6 +299,27 @@ def fraction(value: float) -> float:
     return float(_round(value, "0.001"))
 
 
+def fibrinogen_shown(value: float | None, trigger: float) -> float | None:
+    """Fibrinogen to 0.01 g/L, or to 0.001 where 0.01 would round a value under the trigger up to it.
+
+    A projected 0.9968 g/L is under a 1.0 g/L trigger; shown as "1.00" it would contradict its own
+    warning, so it shows as 0.997.
+    """
+    if value is None:
+        return None
+    shown = float(_round(value, "0.01"))
+    return float(_round(value, "0.001")) if value < trigger <= shown else shown
+
+
+def _fibrinogen_words(value: float, trigger: float) -> str:
+    return f"{fibrinogen_shown(value, trigger):g}"
+
+
+def _significant(value: float) -> float:
+    """A marker's projected value to 3 significant figures, as its assay reports it (152 -> 28.6)."""
+    return float(f"{value:.3g}")
+
+
 def _finite(name: str, value: float | None) -> None:
     if value is not None and (isinstance(value, bool) or not math.isfinite(value)):
         raise InputError(name, f"{name} must be a finite number.")
@@ -186,6 +334,14 @@ def _within(name: str, value: float, low: float, high: float, unit: str) -> None
         )
 
 
+def course_hours(sessions: int, interval_hours: float) -> tuple[float, ...]:
+    """Session times for `sessions` sessions every `interval_hours`, each checked against its limits."""
+    _finite("interval_hours", interval_hours)
+    _within("sessions", sessions, 1, MAX_SESSIONS, "")
+    _within("interval_hours", interval_hours, *INTERVAL_LIMITS_HOURS, " h")
+    return tuple(number * interval_hours for number in range(sessions))
+
+
 def check_request(request: ExchangeRequest, policy: Policy) -> None:
     """Hard limits: a value outside them is a typing error, not a patient."""
     for name in (
@@ -196,7 +352,7 @@ def check_request(request: ExchangeRequest, policy: Policy) -> None:
         "age_years",
         "tbv_ml",
         "fibrinogen_g_per_l",
-        "interval_hours",
+        "igg_g_per_l",
     ):
         _finite(name, getattr(request, name))
     _within("weight_kg", request.weight_kg, float(limits.WEIGHT_KG.low), float(limits.WEIGHT_KG.high), " kg")
@@ -215,25 +371,41 @@ def check_request(request: ExchangeRequest, policy: Policy) -> None:
         _within("age_years", request.age_years, *AGE_LIMITS_YEARS, " years")
     if request.tbv_ml is not None:
         _within("tbv_ml", request.tbv_ml, *MANUAL_TBV_LIMITS_ML, " mL")
-    if request.fibrinogen_g_per_l is not None:
-        _within(
-            "fibrinogen_g_per_l",
-            request.fibrinogen_g_per_l,
-            float(limits.FIBRINOGEN_G_PER_L.low),
-            float(limits.FIBRINOGEN_G_PER_L.high),
-            " g/L",
-        )
-    if request.sessions is not None:
-        _within("sessions", request.sessions, 1, MAX_SESSIONS, "")
-        _within("interval_hours", request.interval_hours, 12, 24 * 28, " h")
-    if not 0 < request.intravascular_fraction <= 1:
+    for name, allowed in (("fibrinogen_g_per_l", limits.FIBRINOGEN_G_PER_L), ("igg_g_per_l", limits.IGG_G_PER_L)):
+        value = getattr(request, name)
+        if value is not None:
+            _within(name, value, float(allowed.low), float(allowed.high), " g/L")
+    if request.marker is not None:
+        _finite("marker", request.marker.value)
+        if request.marker.value < 0:
+            raise InputError("marker", "A marker's value cannot be negative.")
+    if request.session_hours is not None:
+        hours = request.session_hours
+        _within("sessions", len(hours), 1, MAX_SESSIONS, "")
+        if (
+            not all(math.isfinite(h) for h in hours)
+            or hours[0] != 0
+            or any(b < a for a, b in zip(hours, hours[1:], strict=False))
+        ):
+            raise InputError("session_hours", "Session times start at 0 h and never go back.")
+        numbers = request.session_numbers
+        if numbers is not None and (len(numbers) != len(hours) or len(set(numbers)) != len(numbers)):
+            raise InputError("session_numbers", "Each session has one number of its own.")
+    if not 0 < policy.igg_intravascular_fraction <= 1:
         raise InputError("intravascular_fraction", "The intravascular fraction is above 0 and at most 1.")
     check_plan(request.fluids, saline_max_fraction=policy.saline_max_fraction)
     check_products(request.products)
     check_device(request.device)
 
 
-def plan_exchange(request: ExchangeRequest, policy: Policy | None = None) -> ExchangePlan:
+def plan_exchange(
+    request: ExchangeRequest, policy: Policy | None = None, *, proposal: FluidProposal | None = None
+) -> ExchangePlan:
+    """The plan for one session of the request, and for its course when it has session times.
+
+    `proposal` is the fluid rule's proposal the prescription started from, kept with the plan
+    so the order shows it and its reasons; the plan itself uses the request's shares.
+    """
     policy = policy or Policy()
     check_request(request, policy)
     blood = total_blood_volume(
@@ -262,19 +434,12 @@ def plan_exchange(request: ExchangeRequest, policy: Policy | None = None) -> Exc
         device=request.device,
         calcium_ml_per_litre=policy.calcium_ml_per_litre,
     )
-    course = None
-    if request.sessions is not None:
-        course = project_course(
-            plasma_volumes=request.plasma_volumes,
-            sessions=request.sessions,
-            interval_hours=request.interval_hours,
-            intravascular_fraction=request.intravascular_fraction,
-            plasma_fraction=request.fluids.plasma_fraction,
-            fibrinogen_g_per_l=request.fibrinogen_g_per_l,
-            fibrinogen_recovery_at_72h=policy.fibrinogen_recovery_at_72h,
-        )
+    course, session_fluids = None, ()
+    if request.session_hours is not None:
+        course, session_fluids = _course(request, policy, exchange_ml)
     return ExchangePlan(
         request=request,
+        policy=policy,
         blood_volume=blood,
         plasma_volume_ml=tpv,
         exchange_volume_ml=exchange_ml,
@@ -282,27 +447,77 @@ def plan_exchange(request: ExchangeRequest, policy: Policy | None = None) -> Exc
         replacement=fluids,
         numbers=proc,
         course=course,
-        warnings=tuple(_warnings(request, policy, proc, course)),
+        session_fluids=session_fluids,
+        proposal=proposal,
+        warnings=tuple(_warnings(request, policy, proc, course, proposal)),
     )
 
 
+def _course(
+    request: ExchangeRequest, policy: Policy, exchange_ml: float
+) -> tuple[CourseProjection, tuple[SessionFluids, ...]]:
+    """The course as scheduled, and the sessions given plasma because fibrinogen is projected low."""
+    thresholds = policy.fluid_thresholds()
+    topped = shares_for(FluidChoice.ALBUMIN_PLASMA_LAST, thresholds)
+    top_up = None
+    if request.low_fibrinogen is LowFibrinogen.PLASMA:
+        top_up = PlasmaTopUp(policy.fibrinogen_trigger_g_per_l, topped.plasma)
+    course = project_course(
+        plasma_volumes=request.plasma_volumes,
+        session_hours=request.session_hours or (),
+        session_numbers=request.session_numbers,
+        intravascular_fraction=policy.igg_intravascular_fraction,
+        plasma_fraction=request.fluids.shares.plasma,
+        fibrinogen_g_per_l=request.fibrinogen_g_per_l,
+        fibrinogen=policy.fibrinogen,
+        top_up=top_up,
+    )
+    session_fluids = tuple(
+        SessionFluids(
+            number=s.number,
+            shares=topped,
+            replacement=replacement(exchange_ml, replace(request.fluids, shares=topped), request.products),
+            reason=Message(
+                gettext_noop(
+                    "Fibrinogen projected at %(value)s g/L before this session, under the %(trigger)s g/L "
+                    "trigger: %(share)s plasma."
+                ),
+                value=_fibrinogen_words(s.fibrinogen_before_g_per_l, policy.fibrinogen_trigger_g_per_l),
+                trigger=f"{policy.fibrinogen_trigger_g_per_l:g}",
+                share=plasma_share_words(thresholds),
+            ),
+        )
+        for s in course.sessions
+        if s.is_topped_up and s.fibrinogen_before_g_per_l is not None
+    )
+    return course, session_fluids
+
+
+def _numbers(sessions: tuple[int, ...]) -> str:
+    return ", ".join(str(number) for number in sessions)
+
+
 def _warnings(
-    request: ExchangeRequest, policy: Policy, proc: DeviceNumbers, course: CourseProjection | None
+    request: ExchangeRequest,
+    policy: Policy,
+    proc: DeviceNumbers,
+    course: CourseProjection | None,
+    proposal: FluidProposal | None,
 ) -> list[PlanWarning]:
     found = []
     if proc.extracorporeal_max_percent > policy.ecv_warning_percent:
         found.append(
             PlanWarning(
                 "ecv_over_15_percent",
-                _(
-                    "The extracorporeal volume is %(typical)s %% (up to %(max)s %%) of the blood volume, "
-                    "over %(limit)s %%: consider priming with red cells or albumin."
-                )
-                % {
-                    "typical": f"{proc.extracorporeal_percent:.1f}",
-                    "max": f"{proc.extracorporeal_max_percent:.1f}",
-                    "limit": f"{policy.ecv_warning_percent:g}",
-                },
+                Message(
+                    gettext_noop(
+                        "The extracorporeal volume is %(typical)s %% (up to %(max)s %%) of the blood volume, "
+                        "over %(limit)s %%: consider priming with red cells or albumin."
+                    ),
+                    typical=f"{proc.extracorporeal_percent:.1f}",
+                    max=f"{proc.extracorporeal_max_percent:.1f}",
+                    limit=f"{policy.ecv_warning_percent:g}",
+                ),
             )
         )
     low, high = policy.usual_plasma_volumes
@@ -310,16 +525,25 @@ def _warnings(
         found.append(
             PlanWarning(
                 "plasma_volumes_outside_1_to_1_5",
-                _("%(volumes)s plasma volumes is outside the usual %(low)s–%(high)s; removal gains flatten past 1.5.")
-                % {"volumes": f"{request.plasma_volumes:g}", "low": f"{low:g}", "high": f"{high:g}"},
+                Message(
+                    gettext_noop(
+                        "%(volumes)s plasma volumes is outside the usual %(low)s–%(high)s; removal gains flatten "
+                        "past 1.5."
+                    ),
+                    volumes=f"{request.plasma_volumes:g}",
+                    low=f"{low:g}",
+                    high=f"{high:g}",
+                ),
             )
         )
     if request.method is Method.NADLER and request.weight_kg < policy.nadler_min_weight_kg:
         found.append(
             PlanWarning(
                 "nadler_below_25_kg",
-                _("Nadler's formula is not valid below %(weight)s kg: use the paediatric method.")
-                % {"weight": f"{policy.nadler_min_weight_kg:g}"},
+                Message(
+                    gettext_noop("Nadler's formula is not valid below %(weight)s kg: use the paediatric method."),
+                    weight=f"{policy.nadler_min_weight_kg:g}",
+                ),
             )
         )
     bmi = body_mass_index(request.weight_kg, request.height_cm)
@@ -327,8 +551,12 @@ def _warnings(
         found.append(
             PlanWarning(
                 "weight_rule_in_obesity",
-                _("BMI %(bmi)s: the mL/kg rule overestimates blood volume in obesity; use Nadler or Lemmens.")
-                % {"bmi": f"{bmi:.1f}"},
+                Message(
+                    gettext_noop(
+                        "BMI %(bmi)s: the mL/kg rule overestimates blood volume in obesity; use Nadler or Lemmens."
+                    ),
+                    bmi=f"{bmi:.1f}",
+                ),
             )
         )
     trigger = policy.fibrinogen_trigger_g_per_l
@@ -336,54 +564,133 @@ def _warnings(
         found.append(
             PlanWarning(
                 "fibrinogen_below_trigger",
-                _(
-                    "Fibrinogen %(value)s g/L is below the %(trigger)s g/L trigger: replace part or all with plasma, or delay."  # noqa: E501
-                )
-                % {"value": f"{request.fibrinogen_g_per_l:g}", "trigger": f"{trigger:g}"},
+                Message(
+                    gettext_noop(
+                        "Fibrinogen %(value)s g/L is below the %(trigger)s g/L trigger: replace part or all with "
+                        "plasma, or delay."
+                    ),
+                    value=f"{request.fibrinogen_g_per_l:g}",
+                    trigger=f"{trigger:g}",
+                ),
             )
         )
-    elif course is not None:
-        low_sessions = [
-            s.number
-            for s in course.sessions
-            if s.fibrinogen_before_g_per_l is not None and s.fibrinogen_before_g_per_l < trigger
-        ]
-        if low_sessions:
-            found.append(
-                PlanWarning(
-                    "fibrinogen_below_trigger",
-                    _(
-                        "Fibrinogen is projected below the %(trigger)s g/L trigger before session %(session)s: "
-                        "check it before each session; plasma or a longer interval may be needed."
+    if course is not None:
+        found += _course_warnings(request, policy, course)
+    if proposal is not None and proposal.is_plasma_withheld:
+        found.append(
+            PlanWarning(
+                "plasma_avoided",
+                Message(
+                    gettext_noop(
+                        "A reason for plasma applies, but plasma is avoided for this indication: the plan stays "
+                        "plasma-free."
                     )
-                    % {"trigger": f"{trigger:g}", "session": low_sessions[0]},
-                )
+                ),
             )
+        )
     hct_low, hct_high = policy.haematocrit_usual
     if request.haematocrit < hct_low:
         found.append(
             PlanWarning(
                 "low_haematocrit",
-                _("Haematocrit %(value)s is below %(limit)s.")
-                % {"value": f"{request.haematocrit:.0%}", "limit": f"{hct_low:.0%}"},
+                Message(
+                    gettext_noop("Haematocrit %(value)s is below %(limit)s."),
+                    value=f"{request.haematocrit:.0%}",
+                    limit=f"{hct_low:.0%}",
+                ),
             )
         )
     if request.haematocrit > hct_high:
         found.append(
             PlanWarning(
                 "high_haematocrit",
-                _("Haematocrit %(value)s is above %(limit)s.")
-                % {"value": f"{request.haematocrit:.0%}", "limit": f"{hct_high:.0%}"},
+                Message(
+                    gettext_noop("Haematocrit %(value)s is above %(limit)s."),
+                    value=f"{request.haematocrit:.0%}",
+                    limit=f"{hct_high:.0%}",
+                ),
             )
         )
-    if request.fluids.saline_fraction > policy.saline_warning_fraction:
+    if request.fluids.shares.saline > policy.saline_warning_fraction:
         found.append(
             PlanWarning(
                 "saline_fraction_high",
-                _(
-                    "Saline is %(share)s of the replacement, over %(limit)s: more hypotension, especially in the elderly."  # noqa: E501
-                )
-                % {"share": f"{request.fluids.saline_fraction:.0%}", "limit": f"{policy.saline_warning_fraction:.0%}"},
+                Message(
+                    gettext_noop(
+                        "Saline is %(share)s of the replacement, over %(limit)s: more hypotension, especially in "
+                        "the elderly."
+                    ),
+                    share=f"{request.fluids.shares.saline:.0%}",
+                    limit=f"{policy.saline_warning_fraction:.0%}",
+                ),
+            )
+        )
+    if request.unverified:
+        found.append(
+            PlanWarning(
+                "catalogue_not_verified",
+                Message(
+                    gettext_noop(
+                        "Standard catalogue values the unit has not yet checked against its own stock and devices: "
+                        "%(names)s."
+                    ),
+                    names="; ".join(request.unverified),
+                ),
             )
         )
     return found
+
+
+def _course_warnings(request: ExchangeRequest, policy: Policy, course: CourseProjection) -> list[PlanWarning]:
+    """Projected fibrinogen under the trigger, by session number, with what the plan does about it."""
+    trigger = policy.fibrinogen_trigger_g_per_l
+    low = course.fibrinogen_low_sessions(trigger)
+    if not low:
+        return []
+    first = course.session(low[0])
+    values = {
+        "trigger": f"{trigger:g}",
+        "session": str(low[0]),
+        "value": _fibrinogen_words(first.fibrinogen_before_g_per_l, trigger),
+        "sessions": _numbers(low),
+    }
+    topped = course.topped_up_sessions
+    if request.low_fibrinogen is LowFibrinogen.PLASMA and topped:
+        message = Message(
+            gettext_noop(
+                "Fibrinogen is projected under the %(trigger)s g/L trigger before session %(session)s "
+                "(%(value)s g/L): plasma is planned for sessions %(planned)s. Check fibrinogen before each session."
+            ),
+            planned=_numbers(topped),
+            **values,
+        )
+    elif request.fluids.shares.plasma > 0:
+        message = Message(
+            gettext_noop(
+                "Fibrinogen is projected under the %(trigger)s g/L trigger before session %(session)s "
+                "(%(value)s g/L; sessions %(sessions)s), although every session already gives plasma "
+                "(%(share)s of the replacement): check it before each session; more plasma, a longer interval "
+                "or a delay may be needed."
+            ),
+            share=f"{request.fluids.shares.plasma:.0%}",
+            **values,
+        )
+    elif request.low_fibrinogen is LowFibrinogen.DELAY:
+        message = Message(
+            gettext_noop(
+                "Fibrinogen is projected under the %(trigger)s g/L trigger before session %(session)s "
+                "(%(value)s g/L), and plasma is avoided for this indication: lengthen the interval or delay "
+                "sessions %(sessions)s until fibrinogen recovers."
+            ),
+            **values,
+        )
+    else:
+        message = Message(
+            gettext_noop(
+                "Fibrinogen is projected under the %(trigger)s g/L trigger before session %(session)s "
+                "(%(value)s g/L; sessions %(sessions)s): check it before each session; plasma or a longer "
+                "interval may be needed."
+            ),
+            **values,
+        )
+    return [PlanWarning("fibrinogen_projected_below_trigger", message, low)]

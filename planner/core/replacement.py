@@ -7,6 +7,7 @@ made a hypotonic solution that caused fatal haemolysis (CDC MMWR 1999).
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from planner.core.limits import InputError
@@ -14,13 +15,41 @@ from planner.core.text import _
 
 # Fractions that sum to one within this tolerance are accepted (0.667 + 0.333 typed by hand).
 FRACTION_SUM_TOLERANCE = 0.005
+# Two shares within this of each other are the same plan: what a form shows to 3 decimals.
+SHARE_TOLERANCE = 0.0015
+
+
+@dataclass(frozen=True)
+class Shares:
+    """How the replaced volume splits: saline (given first), albumin, plasma (given last). Each 0-1."""
+
+    albumin: float = 1.0
+    plasma: float = 0.0
+    saline: float = 0.0
+
+    @classmethod
+    def from_fractions(cls, fractions: Mapping[str, object]) -> "Shares":
+        """From `albumin_fraction`, `plasma_fraction` and `saline_fraction` (a form, a course, stored JSON)."""
+        return cls(*(float(fractions[name]) for name in FRACTION_NAMES))  # type: ignore[arg-type]
+
+    def as_fractions(self) -> dict[str, float]:
+        """The shares as a form and stored JSON spell them, to the 3 decimals a form shows."""
+        return {name: round(value, 3) for name, value in zip(FRACTION_NAMES, self.values(), strict=True)}
+
+    def values(self) -> tuple[float, float, float]:
+        return self.albumin, self.plasma, self.saline
+
+    def differs_from(self, other: "Shares") -> bool:
+        return any(abs(a - b) > SHARE_TOLERANCE for a, b in zip(self.values(), other.values(), strict=True))
+
+
+FRACTION_NAMES = ("albumin_fraction", "plasma_fraction", "saline_fraction")
+ALBUMIN_ONLY = Shares()
 
 
 @dataclass(frozen=True)
 class FluidPlan:
-    albumin_fraction: float = 1.0
-    plasma_fraction: float = 0.0
-    saline_fraction: float = 0.0
+    shares: Shares = ALBUMIN_ONLY
     # Replaced volume / removed volume: 1.0 is isovolaemic.
     fluid_balance: float = 1.0
 
@@ -60,22 +89,21 @@ class Replacement:
 
 
 def check_plan(plan: FluidPlan, *, saline_max_fraction: float) -> None:
-    for name in ("albumin_fraction", "plasma_fraction", "saline_fraction"):
-        value = getattr(plan, name)
+    for name, value in zip(FRACTION_NAMES, plan.shares.values(), strict=True):
         if not 0 <= value <= 1:
             raise InputError(name, f"A fraction is between 0 and 1, not {value:g}.")
-    total = plan.albumin_fraction + plan.plasma_fraction + plan.saline_fraction
+    total = sum(plan.shares.values())
     if abs(total - 1) > FRACTION_SUM_TOLERANCE:
         raise InputError(
             "albumin_fraction",
             _("Albumin, plasma and saline fractions must add up to 1; they add up to %(total)s.")
             % {"total": f"{total:.3g}"},
         )
-    if plan.saline_fraction > saline_max_fraction:
+    if plan.shares.saline > saline_max_fraction:
         raise InputError(
             "saline_fraction",
             _("Saline may be at most %(limit)s of the replacement (hypotension); %(asked)s was asked.")
-            % {"limit": f"{saline_max_fraction:.0%}", "asked": f"{plan.saline_fraction:.0%}"},
+            % {"limit": f"{saline_max_fraction:.0%}", "asked": f"{plan.shares.saline:.0%}"},
         )
     if not 0.5 <= plan.fluid_balance <= 1.5:
         raise InputError("fluid_balance", f"Fluid balance must be between 0.5 and 1.5, not {plan.fluid_balance:g}.")
@@ -100,9 +128,9 @@ def replacement(exchange_volume_ml: float, plan: FluidPlan, products: Products) 
     diluent is for the whole vials prepared.
     """
     total_ml = exchange_volume_ml * plan.fluid_balance
-    saline_ml = total_ml * plan.saline_fraction
-    albumin_ml = total_ml * plan.albumin_fraction
-    plasma_ml = total_ml * plan.plasma_fraction
+    saline_ml = total_ml * plan.shares.saline
+    albumin_ml = total_ml * plan.shares.albumin
+    plasma_ml = total_ml * plan.shares.plasma
     albumin_g = albumin_ml * products.target_albumin_percent / 100
     vials = math.ceil(albumin_g / products.albumin_grams_per_vial - 1e-9) if albumin_g > 0 else 0
     diluent_ml = vials * products.diluent_ml_per_vial

@@ -47,6 +47,14 @@ class Message(str):
             "params": {k: v.as_json() if isinstance(v, Message) else v for k, v in self.params.items()},
         }
 
+    @classmethod
+    def from_json(cls, stored: object) -> "Message":
+        """A stored message back as a Message, in the current language (a plain string from before, as is)."""
+        if not isinstance(stored, dict):
+            return cls(str(stored))
+        params = {k: cls.from_json(v) if isinstance(v, dict) else v for k, v in stored.get("params", {}).items()}
+        return cls(stored["text"], **params)
+
 
 def render(stored: object) -> str:
     """A stored message (as_json(), or a plain string from before) in the current language."""

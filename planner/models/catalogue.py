@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from planner.core.fluid_rules import ReplacementPolicy
+
 
 class IndicationQuerySet(models.QuerySet["Indication"]):
     def search(self, query: str) -> "IndicationQuerySet":
@@ -21,6 +23,16 @@ class IndicationQuerySet(models.QuerySet["Indication"]):
                 | Q(indication_zh__icontains=word)
             )
         return found
+
+
+class ReplacementPolicyChoices(models.TextChoices):
+    """planner.core.fluid_rules.ReplacementPolicy, with labels for people."""
+
+    PLASMA_REQUIRED = ReplacementPolicy.PLASMA_REQUIRED.value, _("Plasma required")
+    PLASMA_LAST = ReplacementPolicy.PLASMA_LAST.value, _("Albumin, plasma last")
+    PLASMA_OR_ALBUMIN = ReplacementPolicy.PLASMA_OR_ALBUMIN.value, _("Plasma or albumin")
+    ALBUMIN = ReplacementPolicy.ALBUMIN.value, _("Albumin; plasma when a patient rule asks")
+    PLASMA_AVOIDED = ReplacementPolicy.PLASMA_AVOIDED.value, _("Plasma avoided")
 
 
 class Indication(models.Model):
@@ -59,6 +71,21 @@ class Indication(models.Model):
     category = models.CharField(_("ASFA category"), max_length=3, choices=Category)
     grade = models.CharField(_("ASFA grade"), max_length=2, choices=Grade)
     default_replacement = models.CharField(_("usual replacement fluid"), max_length=20, choices=Replacement)
+    # The rule the fluid proposal follows: data an administrator can edit, never read from a disease's name.
+    replacement_policy = models.CharField(
+        _("replacement policy"),
+        max_length=20,
+        choices=ReplacementPolicyChoices,
+        help_text=_(
+            "What the fluid proposal does for this indication. 'Plasma avoided' overrides every reason for plasma."
+        ),
+    )
+    policy_source = models.CharField(
+        _("source of the replacement policy"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where the policy comes from, when it is not ASFA's usual replacement."),
+    )
     tpv_min = models.DecimalField(_("plasma volumes, from"), max_digits=3, decimal_places=2)
     tpv_max = models.DecimalField(_("plasma volumes, to"), max_digits=3, decimal_places=2)
     default_frequency = models.CharField(_("usual frequency"), max_length=20, choices=Frequency)
@@ -72,6 +99,11 @@ class Indication(models.Model):
     course_notes_zh = models.TextField(_("course notes (Chinese)"), blank=True)
     guideline_page = models.PositiveSmallIntegerField(_("page in ASFA 2023"), null=True, blank=True)
     is_active = models.BooleanField(_("offered for new courses"), default=True)
+    # The row's key in the shipped CSV: how loading the catalogue again finds it, whatever an
+    # administrator renamed. Blank for an indication the unit added itself.
+    catalogue_key = models.CharField(
+        _("key in the shipped catalogue"), max_length=100, unique=True, null=True, blank=True, editable=False
+    )
 
     objects = IndicationQuerySet.as_manager()
 
@@ -88,6 +120,10 @@ class Indication(models.Model):
             models.CheckConstraint(
                 condition=Q(tpv_min__gte=Decimal("0.25"), tpv_min__lte=models.F("tpv_max"), tpv_max__lte=4),
                 name="indication_plasma_volumes_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(replacement_policy__in=ReplacementPolicyChoices.values),
+                name="indication_replacement_policy_valid",
             ),
         ]
 
@@ -143,6 +179,11 @@ class Device(models.Model):
         help_text=_("For example 10 for 10:1 ACD-A. Leave blank for devices anticoagulated with heparin."),
     )
     is_active = models.BooleanField(_("in service"), default=True)
+    is_verified = models.BooleanField(
+        _("values checked by the unit"),
+        default=True,
+        help_text=_("Blank for the standard catalogue's values until the unit has checked them against its device."),
+    )
 
     class Meta:
         verbose_name = _("device")
@@ -165,6 +206,18 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def plan_values(self) -> dict[str, object]:
+        """The values an order is computed with: two devices with the same values give the same order."""
+        return {
+            "kind": self.kind,
+            "ecv_typical_ml": self.ecv_typical_ml,
+            "ecv_max_ml": self.ecv_max_ml,
+            "plasma_removal_efficiency": f"{Decimal(self.plasma_removal_efficiency).normalize():f}",
+            "default_inlet_ac_ratio": None
+            if self.default_inlet_ac_ratio is None
+            else f"{Decimal(self.default_inlet_ac_ratio).normalize():f}",
+        }
 
 
 class ProductQuerySet(models.QuerySet["Product"]):
@@ -195,6 +248,11 @@ class Product(models.Model):
     )
     is_default = models.BooleanField(_("default for its kind"), default=False)
     is_active = models.BooleanField(_("stocked"), default=True)
+    is_verified = models.BooleanField(
+        _("values checked by the unit"),
+        default=True,
+        help_text=_("Blank for the standard catalogue's values until the unit has checked them against its stock."),
+    )
 
     objects = ProductQuerySet.as_manager()
 

@@ -84,6 +84,14 @@ class Course(models.Model):
     liver_failure = models.BooleanField(_("liver failure"), default=False)
     diffuse_alveolar_haemorrhage = models.BooleanField(_("diffuse alveolar haemorrhage"), default=False)
     saline_share_wanted = models.BooleanField(_("stable enough for a saline share"), default=False)
+    plasma_for_low_fibrinogen = models.BooleanField(
+        _("plasma for sessions with fibrinogen projected low"),
+        default=True,
+        help_text=_(
+            "The last third as plasma for each session before which fibrinogen is projected under the trigger. "
+            "Untick only with a reason (for example: fibrinogen is checked on the day)."
+        ),
+    )
 
     sessions_count = models.PositiveSmallIntegerField(_("number of sessions"))
     pattern = models.CharField(_("frequency"), max_length=16, choices=Pattern)
@@ -104,6 +112,9 @@ class Course(models.Model):
     # The values the order was calculated from, with the time each was measured.
     inputs = models.JSONField(_("inputs"), default=dict, editable=False)
     estimated_duration_min = models.PositiveIntegerField(_("estimated duration (min)"), editable=False)
+    # Everything the order was computed from and says, stored when it is signed (planner.plans.freeze).
+    # Every later page and printout reads this; nothing recomputes a signed order.
+    frozen_plan = models.JSONField(_("plan as signed"), null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -167,6 +178,16 @@ class Course(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    def signed_device_values(self) -> dict[str, object] | None:
+        """The device values the order was signed with (Device.plan_values), or None before signing."""
+        if not self.frozen_plan:
+            return None
+        device = dict(self.frozen_plan["catalogue"]["device"])
+        return {
+            key: device[key]
+            for key in ("kind", "ecv_typical_ml", "ecv_max_ml", "plasma_removal_efficiency", "default_inlet_ac_ratio")
+        }
 
     @property
     def weekday_set(self) -> frozenset[int]:

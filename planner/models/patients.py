@@ -231,6 +231,14 @@ class Measurement(models.Model):
     marker_value = models.CharField(
         _("marker result"), max_length=50, blank=True, help_text=_("With its unit, for example 152 U/mL or 1:320.")
     )
+    marker_is_igg_antibody = models.BooleanField(
+        _("the marker is an IgG antibody"),
+        default=False,
+        help_text=_(
+            "Tick for an IgG autoantibody such as anti-Dsg3 or anti-MDA5: an order then projects it as IgG falls. "
+            "Leave blank for a score or another substance."
+        ),
+    )
 
     entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
     entered_by = models.ForeignKey(
@@ -282,7 +290,7 @@ class Measurement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.patient.mrn} @ {self.taken_at:%Y-%m-%d %H:%M}"
+        return f"{self.patient.mrn} @ {timezone.localtime(self.taken_at):%Y-%m-%d %H:%M}"
 
     def get_absolute_url(self) -> str:
         return reverse("patient-detail", args=[self.patient_id])
@@ -299,10 +307,13 @@ class LatestMeasurements:
     """The newest value of each quantity, each with the time it was taken."""
 
     values: dict[str, LatestValue]
+    # The newest measurement that recorded a marker, whichever its name: what an order follows.
+    marker: "Measurement | None" = None
 
     @classmethod
     def from_rows(cls, newest_first: "models.QuerySet[Measurement] | list[Measurement]") -> "LatestMeasurements":
         values: dict[str, LatestValue] = {}
+        marker = None
         for row in newest_first:
             for field in MEASURED_FIELDS:
                 value = getattr(row, field)
@@ -310,7 +321,8 @@ class LatestMeasurements:
                     values[field] = LatestValue(value, row.taken_at)
             if row.marker_name and row.marker_name not in values:
                 values[row.marker_name] = LatestValue(row.marker_value, row.taken_at)
-        return cls(values)
+                marker = marker or row
+        return cls(values, marker)
 
     def __getitem__(self, field: str) -> LatestValue | None:
         # None for a quantity never measured, so templates can write latest.weight_kg;

@@ -1,3 +1,4 @@
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
@@ -44,3 +45,11 @@ def fluid_names(names: list[str]) -> list[str]:
     """The replacement fluids' names (saline, albumin, plasma) in the language of the page."""
     words = {"saline": _("saline"), "albumin": _("albumin"), "plasma": _("plasma")}
     return [str(words.get(name, name)) for name in names]
+
+
+@register.filter
+def after_hours(start: datetime | None, hours: float) -> datetime | None:
+    """The time `hours` after `start`: a projected session's date from the first session's."""
+    if start is None or hours in (None, ""):
+        return None
+    return start + timedelta(hours=float(hours))

@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from planner import booking, courses, printing
+from planner import booking, courses, plans, printing
 from planner.calculator import METHOD_CHOICES, result_rows
 from planner.core import text
 from planner.core.exchange import ExchangePlan
-from planner.core.fluid_rules import FluidProposal
 from planner.core.limits import InputError
 from planner.core.schedule_dates import Dose, gap_warnings
+from planner.errors import WorkflowError
 from planner.forms import (
     CourseForm,
     ProcedureMoveForm,
@@ -31,31 +31,21 @@ from planner.submissions import submit_once
 from planner.views.patients import log_patient_view
 
 
-def _proposal_dict(proposal: FluidProposal) -> dict[str, object]:
-    return {
-        "choice": proposal.choice.value,
-        "albumin_fraction": round(proposal.albumin_fraction, 3),
-        "plasma_fraction": round(proposal.plasma_fraction, 3),
-        "saline_fraction": round(proposal.saline_fraction, 3),
-        "reasons": [text.stored(reason) for reason in proposal.reasons],
-    }
-
-
 def _course_form_context(form: CourseForm, patient: Patient) -> dict[str, object]:
-    """The live part of the course form: the fluid proposal with its reasons and the numbers."""
-    plan, problem = None, None
-    if form.is_bound and form.proposal is not None and not (set(form.errors) - {"fluid_override_reason"}):
-        course = form.instance
-        course.patient, course.inputs = patient, form.inputs
+    """The live part of the course form: the fluid proposal with its reasons, the numbers and the projection."""
+    plan, problem = form.plan, None
+    if plan is None and form.is_bound and form.proposal is not None and set(form.errors) <= {"fluid_override_reason"}:
+        # Only the override reason is missing: show the numbers the shares as typed would give.
         try:
-            plan = courses.plan_for(course)
-        except courses.WorkflowError as error:
+            plan = plans.live_plan(form.instance)
+        except WorkflowError as error:
             problem = error.message
     return {
         "form": form,
         "patient": patient,
         "proposal": form.proposal,
         "plan": plan,
+        "first_start": plans.session_starts(form.instance)[0] if plan else None,
         "rows": result_rows(plan) if plan else [],
         "problem": problem,
     }
@@ -111,17 +101,14 @@ def _save_course(
     extra: dict | None,
 ) -> HttpResponse:
     if form.is_valid():
-        live = _course_form_context(form, patient)
-        if live["plan"] is not None:
-            return redirect(save(form, live["plan"]))
-        form.add_error(None, live["problem"])
+        return redirect(save(form, form.plan))
     context = _course_form_context(form, patient)
     return render(request, "planner/course_form.html", {**context, **(extra or {}), "amending": amending})
 
 
 def _save_order(course: Course, form: CourseForm, plan: ExchangePlan) -> None:
-    course.inputs, course.fluid_proposal = form.inputs, _proposal_dict(form.proposal)
-    course.estimated_duration_min = plan.as_dict()["duration_min"]
+    course.inputs, course.fluid_proposal = form.inputs, courses.proposal_json(form.proposal)
+    course.estimated_duration_min = plan.rounded["duration_min"]
     course.save()
 
 
@@ -156,6 +143,10 @@ def _course_for_user(request: HttpRequest, pk: int) -> Course:
     )
 
 
+def _first_planned(procedures: list[Procedure]) -> object:
+    return next((p.starts_at for p in procedures if p.status == Procedure.Status.PLANNED), None)
+
+
 @require_GET
 @permission_required("planner.view_course", raise_exception=True)
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -177,16 +168,23 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if given_at
     ]
     try:
-        plan, plan_problem = courses.plan_for(course), None
-    except courses.WorkflowError as error:
-        plan, plan_problem = None, error.message
+        order, plan_problem = plans.order_for(course), None
+    except WorkflowError as error:
+        order, plan_problem = None, error.message
+    plan = order.plan if order else None
+    reprojected = plans.reprojection(course, order) if order else None
     versions = Course.objects.filter(Q(pk=course.order_number) | Q(original_id=course.order_number)).order_by("version")
     return render(
         request,
         "planner/course_detail.html",
         {
             "course": course,
+            "order": order,
             "plan": plan,
+            "plan_digest": plans.digest(plan) if plan and course.is_editable else "",
+            "reprojected": reprojected,
+            "reprojected_first_start": _first_planned(procedures) if reprojected else None,
+            "schedule": [(p, plan.fluids_for_session(p.number) if plan else None) for p in procedures],
             "plan_problem": plan_problem,
             "inputs": courses.input_rows(course),
             "method_label": dict(METHOD_CHOICES).get(course.method, course.method),
@@ -245,9 +243,9 @@ def course_amend(request: HttpRequest, pk: int) -> HttpResponse:
 def course_sign(request: HttpRequest, pk: int) -> HttpResponse:
     course = _course_for_user(request, pk)
     try:
-        courses.sign(course, by=request.user)
+        courses.sign(course, by=request.user, seen_digest=request.POST.get("plan_digest", ""))
         messages.success(request, _("%(course)s signed.") % {"course": course.label})
-    except courses.WorkflowError as error:
+    except WorkflowError as error:
         messages.error(request, error.message)
     return redirect(course)
 
@@ -263,7 +261,7 @@ def course_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         courses.cancel(course, reason=form.cleaned_data["reason"], by=request.user)
         messages.success(request, _("%(course)s cancelled.") % {"course": course.label})
-    except courses.WorkflowError as error:
+    except WorkflowError as error:
         messages.error(request, error.message)
     return redirect(course)
 
@@ -339,9 +337,13 @@ def procedure_fibrinogen(request: HttpRequest, pk: int) -> HttpResponse:
     elif not form.is_valid():
         messages.error(request, " ".join(form.errors["fibrinogen_g_per_l"]))
     else:
-        procedure = courses.record_session_fibrinogen(
-            procedure, form.cleaned_data["fibrinogen_g_per_l"], by=request.user
-        )
+        try:
+            procedure = courses.record_session_fibrinogen(
+                procedure, form.cleaned_data["fibrinogen_g_per_l"], by=request.user
+            )
+        except WorkflowError as error:
+            messages.error(request, error.message)
+            return redirect(procedure.course)
         plan = procedure.fluid_plan
         level = messages.WARNING if plan["differs_from_order"] else messages.SUCCESS
         messages.add_message(
@@ -370,7 +372,7 @@ def course_order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     log_patient_view(request, course.patient, "order-pdf")
     try:
         return _pdf(printing.order_sheet_pdf(course), f"order-{course.order_number}-v{course.version}.pdf")
-    except courses.WorkflowError as error:
+    except WorkflowError as error:
         messages.error(request, error.message)
         return redirect(course)
 
@@ -384,7 +386,7 @@ def procedure_slip_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     )
     try:
         content = printing.issue_slip_pdf(procedure)
-    except courses.WorkflowError as error:
+    except WorkflowError as error:
         messages.error(request, error.message)
         return redirect(procedure.course)
     return _pdf(content, f"slip-{procedure.course.order_number}-session-{procedure.number}.pdf")

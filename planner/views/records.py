@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from planner import courses, records
+from planner import plans, printing, records
+from planner.core.exchange import volume
+from planner.errors import WorkflowError
 from planner.forms import AdverseEventForm, IssuedProductForm, SessionAddendumForm, SessionRecordForm
 from planner.models import IssuedProduct, Procedure, SessionRecord
 from planner.submissions import submit_once
@@ -71,7 +73,19 @@ def _record_page(
 ) -> HttpResponse:
     """The session's page; a form that failed comes back bound, with what was typed and its errors."""
     may_record = _may_record(request, record)
-    plan = courses.plan_for(procedure.course)
+    try:
+        order, problem = plans.order_for(procedure.course), None
+    except WorkflowError as error:
+        order, problem = None, error.message
+    planned, session_fluids = {}, {}
+    if order is not None:
+        fluids, fractions, reasons = printing.session_fluids(procedure, order)
+        planned = {
+            **order.plan.rounded,
+            "replacement": fluids,
+            "fluid_balance_percent": volume(100 * order.plan.request.fluids.fluid_balance),
+        }
+        session_fluids = {"fractions": fractions, "reasons": reasons}
     return render(
         request,
         "planner/procedure_record.html",
@@ -81,8 +95,11 @@ def _record_page(
             "form": form or SessionRecordForm(instance=record),
             "read_rows": _readable(record) if record and not may_record else [],
             "may_record": may_record,
-            "planned": plan.as_dict(),
-            "deviations": records.deviations(record, plan) if record else [],
+            "order": order,
+            "plan_problem": problem,
+            "planned": planned,
+            "session_fluids": session_fluids,
+            "deviations": records.deviations(record, order.plan) if record and order else [],
             "event_form": event_form or AdverseEventForm(),
             "issue_form": issue_form or IssuedProductForm(),
             "events": record.adverse_events.select_related("recorded_by") if record else [],

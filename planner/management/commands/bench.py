@@ -22,7 +22,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from planner import bench_data, booking, courses, printing
+from planner import bench_data, booking, courses, plans, printing
 from planner.core.blood_volume import Sex
 from planner.core.exchange import ExchangeRequest, plan_exchange
 from planner.models import ApiToken, Course, Procedure
@@ -175,9 +175,10 @@ class Command(BaseCommand):
             course.pk, course.first_on, course.sessions_count = None, day, 1
             course.device = devices[booked % len(devices)]
             course.status, course.signed_by, course.signed_at = Course.Status.DRAFT, None, None
+            course.frozen_plan = None
             course.save()
             booking.book(course, booking.propose(course), by=physician)
-            courses.sign(course, by=physician)
+            courses.sign(course, by=physician, seen_digest=plans.digest(plans.live_plan(course)))
             booked += 1
         assert len(printing.day_procedures(day)) >= 20
         printing.order_sheet_pdf(template)  # warm: fonts loaded, templates compiled

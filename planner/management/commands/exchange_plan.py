@@ -19,6 +19,7 @@ OPTIONS = (
     "age_years",
     "tbv_ml",
     "tbv_reason",
+    "indication",
     "albumin_fraction",
     "plasma_fraction",
     "saline_fraction",
@@ -30,28 +31,48 @@ OPTIONS = (
     "plasma_product",
     "saline_product",
     "fibrinogen_g_per_l",
+    "igg_g_per_l",
     "sessions",
     "interval_hours",
+    "low_fibrinogen",
+)
+# The patient's facts the fluid rule weighs: flags that take no value.
+FLAGS = (
+    "bleeding_or_coagulopathy",
+    "procedure_within_48h",
+    "liver_failure",
+    "diffuse_alveolar_haemorrhage",
+    "saline_share_wanted",
 )
 REQUIRED = {"sex", "weight_kg", "height_cm", "haematocrit"}
+
+
+def _help(name: str) -> str:
+    # argparse formats help with %: a label's "100 %" must reach it as "100 %%".
+    field = ExchangeForm.base_fields[name]
+    text = str(field.label)
+    if name == "indication":
+        text += ' (a catalogue id, or "disease | indication" as the catalogue lists it)'
+    return text.replace("%", "%%")
 
 
 class Command(BaseCommand):
     help = (
         "Calculate a plasma exchange: blood and plasma volume, exchange, replacement fluids, device numbers and "
-        "warnings. Products and device default to the catalogue's defaults."
+        "warnings; with --indication, the fluid proposal and its reasons; with --sessions, the course projection. "
+        "Products and device default to the catalogue's defaults."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         for name in OPTIONS:
-            flag = "--" + name.replace("_", "-")
-            parser.add_argument(
-                flag, dest=name, required=name in REQUIRED, help=str(ExchangeForm.base_fields[name].label)
-            )
+            parser.add_argument("--" + name.replace("_", "-"), dest=name, required=name in REQUIRED, help=_help(name))
+        for name in FLAGS:
+            parser.add_argument("--" + name.replace("_", "-"), dest=name, action="store_true", help=_help(name))
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
     def handle(self, *args: object, **options: object) -> None:
         data = {name: options[name] for name in OPTIONS if options.get(name) is not None}
+        data |= {name: "on" for name in FLAGS if options.get(name)}
         form = ExchangeForm(data)
         if not form.is_valid():
             lines = [
@@ -69,7 +90,15 @@ class Command(BaseCommand):
 
 def _as_text(result: dict) -> str:
     fluids = result["replacement"]
-    lines = [
+    lines = []
+    if "proposal" in result:
+        proposal = result["proposal"]
+        lines.append(
+            f"Fluid proposed: albumin {proposal['albumin_fraction']:g}, plasma {proposal['plasma_fraction']:g} (last), "
+            f"saline {proposal['saline_fraction']:g} (first)"
+        )
+        lines += [f"  because: {reason}" for reason in proposal["reasons"]]
+    lines += [
         f"Blood volume ({result['formula']}): {result['total_blood_volume_ml']} mL",
         f"Plasma volume: {result['plasma_volume_ml']} mL",
         f"Exchange: {result['plasma_volumes']:g} plasma volumes = {result['exchange_volume_ml']} mL, "
@@ -96,9 +125,17 @@ def _as_text(result: dict) -> str:
         f"({result['extracorporeal_max_percent']:g} % at maximum)",
     ]
     if "course" in result:
-        lines.append(
-            f"Course of {len(result['course']['sessions'])}: total-body IgG left "
-            f"{result['course']['total_body_remaining']:.1%}"
-        )
+        course = result["course"]
+        lines.append(f"Course of {len(course['sessions'])}: total-body IgG left {course['total_body_remaining']:.1%}")
+        for session in course["sessions"]:
+            fibrinogen = session["fibrinogen_before_g_per_l"]
+            line = f"  session {session['number']} at {session['hours_from_first']:g} h: "
+            line += f"IgG {session['total_body_before']:.1%} of baseline"
+            if fibrinogen is not None:
+                line += f", fibrinogen before {fibrinogen:g} g/L"
+                line += " (under the trigger)" if session["is_fibrinogen_below_trigger"] else ""
+            if session["is_topped_up"]:
+                line += f", plasma {session['plasma_fraction']:g}"
+            lines.append(line)
     lines += [f"WARNING {w['code']}: {w['message']}" for w in result["warnings"]] or ["No warnings."]
     return "\n".join(lines)

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from planner.catalogue import load_indications
 from planner.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+from planner.standard_catalogue import load_catalogue
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "seed_demo creates users with a published password: it runs only with DEBUG on, or with --force."
             )
-        indications = load_indications()
+        indications = load_catalogue().indications
         created = seed_demo()
         self.stdout.write(f"indications: {indications.created} created, {indications.unchanged} already there")
         self.stdout.write(", ".join(f"{name}: {count} created" for name, count in created.items()))

@@ -25,7 +25,6 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from planner import booking
@@ -49,6 +48,7 @@ from planner.core.snapshot import InputSnapshot, MarkerResult, Measured, Missing
 from planner.core.text import Message, gettext_noop
 from planner.errors import WorkflowError
 from planner.models import Course, Device, Indication, Patient, Procedure, Product
+from planner.models.catalogue import IndicationWords
 
 # The patient's facts the fluid rule weighs, as Course fields.
 FACTS = (
@@ -462,7 +462,7 @@ def digest(plan: ExchangePlan) -> str:
 
 
 @dataclass(frozen=True)
-class IndicationAsOrdered:
+class IndicationAsOrdered(IndicationWords):
     """The indication's catalogue values as the order used them (frozen at signing)."""
 
     disease: str
@@ -477,28 +477,6 @@ class IndicationAsOrdered:
     policy_source: str = ""
     guideline_page: int | None = None
     id: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.disease_local} — {self.indication_local}" if self.indication else self.disease_local
-
-    def _local(self, english: str, chinese: str) -> str:
-        return chinese if chinese and (get_language() or "").startswith("zh") else english
-
-    @property
-    def disease_local(self) -> str:
-        return self._local(self.disease, self.disease_zh)
-
-    @property
-    def indication_local(self) -> str:
-        return self._local(self.indication, self.indication_zh)
-
-    @property
-    def course_notes_local(self) -> str:
-        return self._local(self.course_notes, self.course_notes_zh)
-
-    @property
-    def is_not_recommended(self) -> bool:
-        return self.category == Indication.Category.IV
 
 
 @dataclass(frozen=True)

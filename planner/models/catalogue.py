@@ -25,6 +25,46 @@ class IndicationQuerySet(models.QuerySet["Indication"]):
         return found
 
 
+class IndicationWords:
+    """An indication's names and notes in the chosen language, and whether ASFA recommends against it.
+
+    Shared by the catalogue's row and by the values an order froze when it was signed
+    (planner.plans.IndicationAsOrdered), which have the same attributes.
+    """
+
+    disease: str
+    indication: str
+    disease_zh: str
+    indication_zh: str
+    course_notes: str
+    course_notes_zh: str
+    category: str
+
+    def __str__(self) -> str:
+        return f"{self.disease_local} — {self.indication_local}" if self.indication else self.disease_local
+
+    @staticmethod
+    def _local(english: str, chinese: str) -> str:
+        return chinese if chinese and (get_language() or "").startswith("zh") else english
+
+    @property
+    def disease_local(self) -> str:
+        """The disease in the chosen language."""
+        return self._local(self.disease, self.disease_zh)
+
+    @property
+    def indication_local(self) -> str:
+        return self._local(self.indication, self.indication_zh)
+
+    @property
+    def course_notes_local(self) -> str:
+        return self._local(self.course_notes, self.course_notes_zh)
+
+    @property
+    def is_not_recommended(self) -> bool:
+        return self.category == "IV"
+
+
 class ReplacementPolicyChoices(models.TextChoices):
     """planner.core.fluid_rules.ReplacementPolicy, with labels for people."""
 
@@ -35,7 +75,7 @@ class ReplacementPolicyChoices(models.TextChoices):
     PLASMA_AVOIDED = ReplacementPolicy.PLASMA_AVOIDED.value, _("Plasma avoided")
 
 
-class Indication(models.Model):
+class Indication(IndicationWords, models.Model):
     """One ASFA 2023 therapeutic plasma exchange indication, with the unit's planning defaults."""
 
     class Category(models.TextChoices):
@@ -128,30 +168,10 @@ class Indication(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.disease_local} — {self.indication_local}" if self.indication else self.disease_local
+        return IndicationWords.__str__(self)
 
     def get_absolute_url(self) -> str:
         return reverse("indication-detail", args=[self.pk])
-
-    def _local(self, english: str, chinese: str) -> str:
-        return chinese if chinese and (get_language() or "").startswith("zh") else english
-
-    @property
-    def disease_local(self) -> str:
-        """The disease in the chosen language."""
-        return self._local(self.disease, self.disease_zh)
-
-    @property
-    def indication_local(self) -> str:
-        return self._local(self.indication, self.indication_zh)
-
-    @property
-    def course_notes_local(self) -> str:
-        return self._local(self.course_notes, self.course_notes_zh)
-
-    @property
-    def is_not_recommended(self) -> bool:
-        return self.category == self.Category.IV
 
 
 class Device(models.Model):

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Local development runs with DEBUG on; production sets its own environment (see .env.example).
 DEV := DEBUG=1
 
-.PHONY: run test lint migrations-check bench loadtest clean
+.PHONY: run test lint migrations-check bench loadtest mutation clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -57,8 +57,12 @@ LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/planner_load
 loadtest: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.load --database-url $(LOAD_DATABASE_URL)
 
+## mutation: mutation testing of the pure core with the fast pure tests; per-module scores (slow, not in `test`)
+mutation: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.mutation
+
 migrations-check: $(VENV)/.installed
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache mutants

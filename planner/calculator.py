@@ -263,7 +263,8 @@ class Prefilled:
 def initial_from_patient(patient: Patient) -> tuple[dict[str, object], list[Prefilled]]:
     """Calculator inputs from a patient's latest measurements, with what was used and its date."""
     latest = patient.latest_measurements()
-    initial: dict[str, object] = {"sex": patient.sex, "age_years": patient.age_years}
+    age = patient.age_for_calculation(timezone.localdate())
+    initial: dict[str, object] = {"sex": patient.sex, "age_years": f"{age:.2f}" if age < 1 else str(age)}
     used = [
         Prefilled(str(_("Sex")), patient.get_sex_display(), None),
         Prefilled(str(_("Age")), str(patient.age_years), None),

@@ -59,7 +59,7 @@ def initial_from_indication(indication: Indication, patient: Patient) -> dict[st
         fibrinogen = None
     proposal = plans.propose(
         indication,
-        age_years=patient.age_on(first_on),
+        age_years=patient.age_for_calculation(first_on),
         facts={},
         fibrinogen_g_per_l=None if fibrinogen is None else float(fibrinogen.value),
     )

@@ -242,7 +242,7 @@ class CourseForm(forms.ModelForm):
             fibrinogen = snapshot.fibrinogen_g_per_l
             self.proposal = plans.propose(
                 cleaned["indication"],
-                age_years=self.patient.age_on(cleaned.get("first_on") or timezone.localdate()),
+                age_years=self.patient.age_for_calculation(cleaned.get("first_on") or timezone.localdate()),
                 facts={fact: cleaned.get(fact, False) for fact in plans.FACTS},
                 fibrinogen_g_per_l=None if fibrinogen is None else float(fibrinogen.value),
             )

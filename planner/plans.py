@@ -311,7 +311,7 @@ def course_request(course: Course, catalogue: CatalogueChoice, *, sessions: Sess
         plasma_volumes=float(course.plasma_volumes),
         method=Method(course.method),
         build=Build(course.build) if course.build else None,
-        age_years=course.patient.age_on(course.first_on),
+        age_years=course.patient.age_for_calculation(course.first_on),
         fluids=FluidPlan(course_shares(course)),
         products=catalogue.products(),
         device=device_settings(
@@ -338,7 +338,7 @@ def course_proposal(course: Course) -> FluidProposal:
     fibrinogen = snapshot.fibrinogen_g_per_l if snapshot else None
     return propose(
         course.indication,
-        age_years=course.patient.age_on(course.first_on),
+        age_years=course.patient.age_for_calculation(course.first_on),
         facts={fact: getattr(course, fact) for fact in FACTS},
         fibrinogen_g_per_l=_float(fibrinogen),
     )

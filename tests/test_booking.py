@@ -80,8 +80,10 @@ def test_a_cancelled_booking_frees_its_slot(course: object) -> None:
 
 
 def test_another_device_is_free_at_the_same_time(course: object) -> None:
-    _procedure(course, at(MONDAY, 8))
-    _procedure(course, at(MONDAY, 8), number=2, device=make_device(name="Spectra Optia 2"))
+    first = _procedure(course, at(MONDAY, 8))
+    second = _procedure(course, at(MONDAY, 8), number=2, device=make_device(name="Spectra Optia 2"))
+    booked = Procedure.objects.filter(starts_at=at(MONDAY, 8)).order_by("device__name")
+    assert [(p.pk, p.device.name) for p in booked] == [(first.pk, "Spectra Optia 1"), (second.pk, "Spectra Optia 2")]
 
 
 def test_the_database_refuses_an_overlap_that_skips_the_app_check(course: object) -> None:

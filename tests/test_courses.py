@@ -1,5 +1,6 @@
 """The course workflow in the browser: prescribe, fluid proposal, book, sign, amend, cancel; calendar and feed."""
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -212,9 +213,15 @@ def test_calendar_and_course_pages_are_bounded(
     for course in Course.objects.all():
         client.post(reverse("course-book", args=[course.pk]))
     with django_assert_max_num_queries(12):
-        client.get(reverse("calendar"), {"on": next_monday().isoformat()})
+        calendar = client.get(reverse("calendar"), {"on": next_monday().isoformat()})
+    # Three courses booked from the same Monday: the week shows a link to each of them.
+    body = calendar.content.decode()
+    assert all(reverse("course-detail", args=[course.pk]) in body for course in Course.objects.all())
+    course = Course.objects.first()
     with django_assert_max_num_queries(25):
-        client.get(reverse("course-detail", args=[Course.objects.first().pk]))
+        page = client.get(reverse("course-detail", args=[course.pk]))
+    # Its five booked sessions, each with its bedside record link.
+    assert len(re.findall(r'href="/procedures/\d+/record/"', page.content.decode())) == 5
 
 
 def test_that_days_fibrinogen_reruns_the_rule_for_that_session_only(

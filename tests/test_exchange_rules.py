@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from planner.core.blood_volume import Build, Method, Sex
 from planner.core.device_numbers import DeviceSettings
-from planner.core.exchange import ExchangeRequest, plan_exchange
+from planner.core.exchange import ExchangeRequest, Policy, beyond, fibrinogen_shown, plan_exchange
 from planner.core.limits import InputError
 from planner.core.replacement import FluidPlan, Shares
 
@@ -211,3 +211,68 @@ def test_nothing_under_core_imports_django_or_the_rest_of_the_app(source: Path) 
         "planner.core",
         *(f"planner.core.{path.stem}" for path in CORE.glob("*.py")),
     }
+
+
+@pytest.mark.parametrize(
+    ("given_values", "code", "words"),
+    [
+        ({"haematocrit": 0.199}, "low_haematocrit", "Haematocrit 19.9% is below 20%."),
+        ({"haematocrit": 0.551}, "high_haematocrit", "Haematocrit 55.1% is above 55%."),
+        (
+            {"fluids": FluidPlan(Shares(albumin=0.799, saline=0.201))},
+            "saline_fraction_high",
+            "Saline is 20.1% of the replacement, over 20%",
+        ),
+        (
+            # 150 mL of 999 mL is 15.015 %: "15.0 %" would read as the limit it is over.
+            {
+                "method": Method.MANUAL,
+                "tbv_ml": 999.0,
+                "tbv_reason": "Optia screen",
+                "device": DeviceSettings(ecv_typical_ml=120, ecv_max_ml=150),
+            },
+            "ecv_over_15_percent",
+            "(up to 15.02 %) of the blood volume, over 15 %",
+        ),
+    ],
+)
+def test_a_value_just_past_a_limit_never_reads_as_the_limit(given_values: dict, code: str, words: str) -> None:
+    (warning,) = [w for w in plan_exchange(ExchangeRequest(**(A | given_values))).warnings if w.code == code]
+    assert words in warning.message
+
+
+@pytest.mark.parametrize(
+    ("value", "limit", "decimals", "shown"),
+    [
+        (19.9, 20, 0, "19.9"),
+        (18.0, 20, 0, "18"),
+        # 15.54 against a 15.5 limit: "16" and "15.5" would both read as the limit; two places do not.
+        (15.54, 15.5, 0, "15.54"),
+        (15.015, 15, 1, "15.02"),
+        # It gives up three places on: 20.00001 against 20 shows as "20.000".
+        (20.00001, 20, 0, "20.000"),
+    ],
+)
+def test_beyond_shows_a_value_with_as_many_places_as_it_takes(
+    value: float, limit: float, decimals: int, shown: str
+) -> None:
+    assert beyond(value, limit, decimals) == shown
+
+
+def test_a_limit_setting_with_a_fraction_is_respected_in_the_words() -> None:
+    """A 20.5 % limit reads as 20.5 %, and 20.49 % under it reads so (not "20%", as if at the limit)."""
+    policy = Policy(haematocrit_usual=(0.205, 0.55), saline_warning_fraction=0.205)
+    plan = plan_exchange(
+        ExchangeRequest(**(A | {"haematocrit": 0.2049, "fluids": FluidPlan(Shares(albumin=0.7949, saline=0.2051))})),
+        policy,
+    )
+    messages = {w.code: w.message for w in plan.warnings}
+    assert messages["low_haematocrit"] == "Haematocrit 20.49% is below 20.5%."
+    assert messages["saline_fraction_high"].startswith("Saline is 21% of the replacement, over 20.5%:")
+
+
+@pytest.mark.parametrize(
+    ("value", "trigger", "shown"), [(0.9996, 1.0, 0.999), (0.79951, 0.8, 0.799), (0.9968, 1.0, 0.997)]
+)
+def test_a_fibrinogen_under_the_trigger_never_shows_as_the_trigger(value: float, trigger: float, shown: float) -> None:
+    assert fibrinogen_shown(value, trigger) == shown

@@ -247,3 +247,65 @@ def test_a_policy_is_read_from_its_stored_value() -> None:
     assert propose_fluid("plasma_avoided", PatientFacts(liver_failure=True)).shares.plasma == 0
     with pytest.raises(ValueError):
         propose_fluid("plasma-ish", PatientFacts())
+
+
+# Every reason the rule gives, word for word: staff read these on the order.
+REASONS = [
+    (
+        ALBUMIN,
+        PatientFacts(liver_failure=True),
+        "Liver failure: plasma replaces the clotting factors the liver cannot make.",
+    ),
+    (
+        ALBUMIN,
+        PatientFacts(diffuse_alveolar_haemorrhage=True),
+        "Diffuse alveolar haemorrhage: plasma, to avoid depleting clotting factors.",
+    ),
+    (ALBUMIN, PatientFacts(bleeding_or_coagulopathy=True), "Bleeding or coagulopathy: last third plasma."),
+    (ALBUMIN, PatientFacts(procedure_within_48h=True), "Surgery or a biopsy within 48 hours: last third plasma."),
+    (
+        ALBUMIN,
+        PatientFacts(fibrinogen_g_per_l=0.8),
+        "Fibrinogen 0.8 g/L is below the 1 g/L trigger: last third plasma.",
+    ),
+    (ALBUMIN, PatientFacts(), "ASFA's usual replacement for this indication is albumin."),
+    (EITHER, PatientFacts(), "ASFA allows plasma or albumin: albumin unless a reason for plasma applies."),
+    (ReplacementPolicy.PLASMA_LAST, PatientFacts(), "ASFA's usual replacement is albumin with plasma last."),
+    (ReplacementPolicy.PLASMA_REQUIRED, PatientFacts(), "The indication's replacement is plasma (ASFA): all plasma."),
+    (
+        AVOIDED,
+        PatientFacts(),
+        "Plasma is avoided for this indication (donor plasma carries anti-T antibodies): albumin, whatever else "
+        "would call for plasma.",
+    ),
+    (
+        AVOIDED,
+        PatientFacts(liver_failure=True),
+        "Liver failure: plasma replaces the clotting factors the liver cannot make. Not given: plasma is avoided.",
+    ),
+    (AVOIDED, PatientFacts(fibrinogen_g_per_l=0.5), "Delay the session until fibrinogen is back to 1 g/L."),
+    (ALBUMIN, PatientFacts(saline_share_wanted=True, liver_failure=True), "No saline share: plasma is needed."),
+    (ALBUMIN, PatientFacts(saline_share_wanted=True), "No saline share: the patient's age is not recorded."),
+    (
+        ALBUMIN,
+        PatientFacts(saline_share_wanted=True, age_years=12),
+        "No saline share under 18 years: children tolerate volume shifts less well.",
+    ),
+    (
+        ALBUMIN,
+        PatientFacts(saline_share_wanted=True, age_years=70),
+        "No saline share at age 70: partial saline raises hypotension risk in the elderly.",
+    ),
+    (ALBUMIN, PatientFacts(saline_share_wanted=True, age_years=40), "Stable patient: 20% saline first, then albumin."),
+]
+
+
+@pytest.mark.parametrize(("policy", "facts", "reason"), REASONS, ids=lambda value: str(value)[:40])
+def test_each_reason_reads_exactly_as_staff_see_it(policy: ReplacementPolicy, facts: PatientFacts, reason: str) -> None:
+    assert reason in propose_fluid(policy, facts).reasons
+
+
+def test_nothing_is_withheld_or_delayed_unless_plasma_is_avoided() -> None:
+    proposal = propose_fluid(ALBUMIN, PatientFacts(liver_failure=True, fibrinogen_g_per_l=0.5))
+    assert proposal.is_plasma_withheld is False
+    assert proposal.is_delay_advised is False

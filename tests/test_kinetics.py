@@ -12,7 +12,13 @@ import pytest
 
 from planner.core.blood_volume import Sex
 from planner.core.exchange import ExchangeRequest, LowFibrinogen, Marker, Policy, plan_exchange
-from planner.core.kinetics import FibrinogenModel, PlasmaTopUp, project_course
+from planner.core.kinetics import (
+    IGG_INTRAVASCULAR_FRACTION,
+    IGM_INTRAVASCULAR_FRACTION,
+    FibrinogenModel,
+    PlasmaTopUp,
+    project_course,
+)
 from planner.core.replacement import FluidPlan, Shares
 
 DAILY = (0, 24, 48, 72, 96)
@@ -193,3 +199,39 @@ def test_a_course_already_giving_plasma_is_not_told_that_plasma_may_be_needed() 
     (warning,) = [w for w in plan.warnings if w.code == "fibrinogen_projected_below_trigger"]
     assert "although every session already gives plasma (100% of the replacement)" in warning.message
     assert plan.session_fluids == ()
+
+
+def test_a_level_exactly_at_the_trigger_is_not_under_it() -> None:
+    """Under means under: 1.0 g/L with a 1.0 g/L trigger neither warns nor gets plasma."""
+    top_up = PlasmaTopUp(trigger_g_per_l=1.0, plasma_fraction=1 / 3)
+    course = project_course(plasma_volumes=1.0, session_hours=(0,), fibrinogen_g_per_l=1.0, top_up=top_up)
+    assert course.fibrinogen_low_sessions(1.0) == ()
+    assert course.topped_up_sessions == ()
+    assert course.sessions[0].plasma_fraction == 0.0
+
+
+def test_a_course_already_giving_the_top_up_share_is_not_marked_topped_up() -> None:
+    """Base plasma 1/3 and a 1/3 top-up: the session keeps 1/3 and nothing was added."""
+    top_up = PlasmaTopUp(trigger_g_per_l=1.0, plasma_fraction=1 / 3)
+    course = project_course(
+        plasma_volumes=1.0, session_hours=(0,), fibrinogen_g_per_l=0.8, plasma_fraction=1 / 3, top_up=top_up
+    )
+    assert (course.sessions[0].plasma_fraction, course.sessions[0].is_topped_up) == (pytest.approx(1 / 3), False)
+
+
+def test_sessions_keep_the_numbers_they_are_given() -> None:
+    course = project_course(plasma_volumes=1.0, session_hours=(0, 48, 96), session_numbers=(1, 3, 4))
+    assert [s.number for s in course.sessions] == [1, 3, 4]
+    assert course.session(3).hours_from_first == 48
+    default = project_course(plasma_volumes=1.0, session_hours=(0, 48, 96))
+    assert [s.number for s in default.sessions] == [1, 2, 3]
+
+
+def test_session_numbers_that_do_not_match_the_times_are_refused() -> None:
+    with pytest.raises(ValueError):
+        project_course(plasma_volumes=1.0, session_hours=(0, 48, 96), session_numbers=(1, 2))
+
+
+def test_the_intravascular_fractions_are_the_references() -> None:
+    """clinical-reference.md §2: IgG is ~45 % intravascular, IgM ~76 %."""
+    assert (IGG_INTRAVASCULAR_FRACTION, IGM_INTRAVASCULAR_FRACTION) == (0.45, 0.76)

@@ -132,3 +132,17 @@ class TestFirstFreeSlot:
     def test_a_full_day_has_no_slot(self) -> None:
         busy = [(self.at(8), self.at(16))]
         assert first_free_slot(self.day, self.length, busy, OpeningHours(closes=time(18))) is None
+
+
+def test_opening_hours_default_to_the_units_documented_eight_to_six() -> None:
+    """README (UNIT_OPENS, UNIT_CLOSES): 08:00 to 18:00 unless the unit sets its own."""
+    assert (OpeningHours().opens, OpeningHours().closes) == (time(8, 0), time(18, 0))
+
+
+def test_every_n_days_is_every_second_day_unless_n_is_given() -> None:
+    recurrence = Recurrence(Pattern.EVERY_N_DAYS, 3, date(2026, 11, 30))
+    assert session_dates(recurrence, ClosedDays(weekdays=frozenset())) == [
+        date(2026, 11, 30),
+        date(2026, 12, 2),
+        date(2026, 12, 4),
+    ]

@@ -12,7 +12,10 @@ remain readable by a newer engine.
 """
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import is_dataclass
+from enum import Enum
+from functools import cache
+from typing import Any, get_args, get_type_hints
 
 import cattrs
 
@@ -24,9 +27,59 @@ FORMAT = 1
 # Upgrades from an older format to the next: FORMAT n-1 -> n, keyed by n-1.
 _UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
-_converter = cattrs.Converter(forbid_extra_keys=True)
-_converter.register_unstructure_hook(Message, Message.as_json)
-_converter.register_structure_hook(Message, lambda stored, _type: Message.from_json(stored))
+
+def _exactly(kind: type) -> Callable[[object, type], object]:
+    """Read a stored value only as the type it was written as: cattrs would make "no" a True and 9.7 vials 9."""
+
+    def structure(value: object, _type: type) -> object:
+        # A whole number is a float written without its ".0" (a device's 141 mL); nothing else converts.
+        allowed = (int, float) if kind is float else (kind,)
+        if type(value) not in allowed:
+            raise TypeError(f"expected {kind.__name__}, found {value!r}")
+        return kind(value)
+
+    return structure
+
+
+def _enum(value: object, kind: type[Enum]) -> Enum:
+    if type(value) is not str:
+        raise TypeError(f"expected one of {kind.__name__}, found {value!r}")
+    return kind(value)
+
+
+def _enums(cls: type, seen: set[type] | None = None) -> set[type[Enum]]:
+    """Every Enum the plan's dataclasses hold, however deep."""
+    seen = seen if seen is not None else set()
+    found: set[type[Enum]] = set()
+    for hint in get_type_hints(cls).values():
+        for kind in (hint, *_arguments(hint)):
+            if isinstance(kind, type) and issubclass(kind, Enum):
+                found.add(kind)
+            elif is_dataclass(kind) and kind not in seen:
+                seen.add(kind)
+                found |= _enums(kind, seen)
+    return found
+
+
+def _arguments(hint: object) -> list[object]:
+    found = []
+    for argument in get_args(hint):
+        found += [argument, *_arguments(argument)]
+    return found
+
+
+@cache
+def _converter() -> cattrs.Converter:
+    """Built once, at first use: what is stored is read back only as the type it was written as."""
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter.register_unstructure_hook(Message, Message.as_json)
+    converter.register_structure_hook(Message, lambda stored, _type: Message.from_json(stored))
+    for kind in (bool, int, float, str):
+        converter.register_structure_hook(kind, _exactly(kind))
+    # An enum of str (Sex, Method) is more specific than str, so its own hook wins over str's.
+    for kind in _enums(ExchangePlan):
+        converter.register_structure_hook(kind, _enum)
+    return converter
 
 
 class StoredPlanError(ValueError):
@@ -34,17 +87,19 @@ class StoredPlanError(ValueError):
 
 
 def plan_to_json(plan: ExchangePlan) -> dict[str, Any]:
-    return {"format": FORMAT, "plan": _converter.unstructure(plan)}
+    return {"format": FORMAT, "plan": _converter().unstructure(plan)}
 
 
 def plan_from_json(stored: dict[str, Any]) -> ExchangePlan:
     version = stored.get("format")
-    if not isinstance(version, int) or not 1 <= version <= FORMAT:
+    if type(version) is not int or not 1 <= version <= FORMAT:
         raise StoredPlanError(f"Stored plan format {version!r} is not one this version reads (1 to {FORMAT}).")
     while version < FORMAT:
         stored = _UPGRADES[version](stored)
         version += 1
+    if not isinstance(stored.get("plan"), dict):
+        raise StoredPlanError("Stored plan cannot be read: it holds no plan.")
     try:
-        return _converter.structure(stored["plan"], ExchangePlan)
+        return _converter().structure(stored["plan"], ExchangePlan)
     except (cattrs.BaseValidationError, KeyError, TypeError, ValueError) as error:
         raise StoredPlanError(f"Stored plan cannot be read: {error}") from error

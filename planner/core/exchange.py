@@ -10,7 +10,7 @@ the plan itself (`planner.core.codec`), so a later engine, catalogue or setting 
 
 import math
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -308,7 +308,23 @@ def fibrinogen_shown(value: float | None, trigger: float) -> float | None:
     if value is None:
         return None
     shown = float(_round(value, "0.01"))
-    return float(_round(value, "0.001")) if value < trigger <= shown else shown
+    if not value < trigger <= shown:
+        return shown
+    finer = float(_round(value, "0.001"))
+    # 0.9996 would round up to the trigger even at 0.001: show it rounded down (0.999).
+    return finer if finer < trigger else float(Decimal(repr(value)).quantize(Decimal("0.001"), rounding=ROUND_DOWN))
+
+
+def beyond(value: float, limit: float, decimals: int) -> str:
+    """A value past a limit, to `decimals` places or as many more as it takes not to read as the limit.
+
+    Haematocrit 0.199 against a 20 % limit reads "19.9", not "20"; saline 0.201 against 20 %, "20.1".
+    """
+    for places in range(decimals, decimals + 4):
+        text = f"{value:.{places}f}"
+        if float(text) != round(limit, places):
+            return text
+    return text
 
 
 def _fibrinogen_words(value: float, trigger: float) -> str:
@@ -316,7 +332,7 @@ def _fibrinogen_words(value: float, trigger: float) -> str:
 
 
 def _significant(value: float) -> float:
-    """A marker's projected value to 3 significant figures, as its assay reports it (152 -> 28.6)."""
+    """A marker's projected value to 3 significant figures, as its assay reports it (28.5128 -> 28.5)."""
     return float(f"{value:.3g}")
 
 
@@ -515,7 +531,7 @@ def _warnings(
                         "over %(limit)s %%: consider priming with red cells or albumin."
                     ),
                     typical=f"{proc.extracorporeal_percent:.1f}",
-                    max=f"{proc.extracorporeal_max_percent:.1f}",
+                    max=beyond(proc.extracorporeal_max_percent, policy.ecv_warning_percent, 1),
                     limit=f"{policy.ecv_warning_percent:g}",
                 ),
             )
@@ -595,8 +611,8 @@ def _warnings(
                 "low_haematocrit",
                 Message(
                     gettext_noop("Haematocrit %(value)s is below %(limit)s."),
-                    value=f"{request.haematocrit:.0%}",
-                    limit=f"{hct_low:.0%}",
+                    value=beyond(request.haematocrit * 100, hct_low * 100, 0) + "%",
+                    limit=f"{hct_low * 100:g}%",
                 ),
             )
         )
@@ -606,8 +622,8 @@ def _warnings(
                 "high_haematocrit",
                 Message(
                     gettext_noop("Haematocrit %(value)s is above %(limit)s."),
-                    value=f"{request.haematocrit:.0%}",
-                    limit=f"{hct_high:.0%}",
+                    value=beyond(request.haematocrit * 100, hct_high * 100, 0) + "%",
+                    limit=f"{hct_high * 100:g}%",
                 ),
             )
         )
@@ -620,8 +636,8 @@ def _warnings(
                         "Saline is %(share)s of the replacement, over %(limit)s: more hypotension, especially in "
                         "the elderly."
                     ),
-                    share=f"{request.fluids.shares.saline:.0%}",
-                    limit=f"{policy.saline_warning_fraction:.0%}",
+                    share=beyond(request.fluids.shares.saline * 100, policy.saline_warning_fraction * 100, 0) + "%",
+                    limit=f"{policy.saline_warning_fraction * 100:g}%",
                 ),
             )
         )

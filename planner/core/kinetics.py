@@ -135,8 +135,3 @@ def project_course(
         )
         level = after
     return CourseProjection(intravascular_fraction, tuple(projected))
-
-
-def evenly_spaced(sessions: int, interval_hours: float) -> tuple[float, ...]:
-    """Session times for a course of `sessions` every `interval_hours`."""
-    return tuple(number * interval_hours for number in range(sessions))

@@ -93,7 +93,8 @@ def check_plan(plan: FluidPlan, *, saline_max_fraction: float) -> None:
         if not 0 <= value <= 1:
             raise InputError(name, f"A fraction is between 0 and 1, not {value:g}.")
     total = sum(plan.shares.values())
-    if abs(total - 1) > FRACTION_SUM_TOLERANCE:
+    # The tolerance itself is accepted whatever the floats make of it (0.995 and 1.005 alike).
+    if abs(total - 1) > FRACTION_SUM_TOLERANCE + 1e-9:
         raise InputError(
             "albumin_fraction",
             _("Albumin, plasma and saline fractions must add up to 1; they add up to %(total)s.")

@@ -5,6 +5,7 @@ falls on a closed day (a weekend, a chosen weekday, a holiday) moves to the next
 open day, and the pattern continues from where the session really fell.
 """
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -61,27 +62,29 @@ def _step_days(recurrence: Recurrence) -> int:
 
 def session_dates(recurrence: Recurrence, closed: ClosedDays | None = None) -> list[date]:
     closed = closed or ClosedDays()
-    if not 1 <= recurrence.count <= 100:
+    count = recurrence.count
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
         raise InputError("sessions", "A course has between 1 and 100 sessions.")
     if recurrence.pattern is Pattern.EVERY_N_DAYS and not 1 <= recurrence.every_n_days <= 28:
         raise InputError("every_n_days", "Every N days needs N between 1 and 28.")
     if recurrence.pattern is Pattern.WEEKDAYS:
-        if not recurrence.weekdays or not recurrence.weekdays <= set(range(7)):
+        if not recurrence.weekdays:
             raise InputError("weekdays", "Choose at least one weekday.")
+        if not recurrence.weekdays <= set(range(7)):
+            raise InputError("weekdays", "Weekdays are 0 (Monday) to 6 (Sunday).")
         if not recurrence.weekdays - closed.weekdays:
             raise InputError("weekdays", "Every chosen weekday is a day the unit is closed.")
         dates: list[date] = []
         day = recurrence.first_on
-        for _ in range(MAX_SEARCH_DAYS * 2):
+        # Ends: a chosen weekday comes round every week, and next_open finds an open day or raises.
+        while len(dates) < count:
             if day.weekday() in recurrence.weekdays:
                 dates.append(closed.next_open(day))
-                if len(dates) == recurrence.count:
-                    return _distinct(dates, closed)
             day += timedelta(days=1)
-        raise InputError("weekdays", "No open day found for these weekdays.")
+        return _distinct(dates, closed)
     step = timedelta(days=_step_days(recurrence))
     dates = [closed.next_open(recurrence.first_on)]
-    while len(dates) < recurrence.count:
+    while len(dates) < count:
         dates.append(closed.next_open(dates[-1] + step))
     return dates
 
@@ -138,7 +141,8 @@ def gap_warnings(
                         )
                         % {
                             "number": number,
-                            "hours": f"{hours:.0f}",
+                            # Down to 0.1 h: 47 h 59 min is "47.9 h", never the "48 h" it falls short of.
+                            "hours": f"{math.floor(hours * 10) / 10:g}",
                             "drug": _drug_name(dose.drug),
                             "needed": f"{needed:g}",
                         },

@@ -133,6 +133,15 @@ class Patient(models.Model):
         before_birthday = (day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day)
         return day.year - self.date_of_birth.year - before_birthday
 
+    def age_for_calculation(self, day: date) -> float:
+        """Completed years; under one year the exact fraction of a year (days / 365.25).
+
+        The paediatric blood-volume table tells a neonate (under 28 days) from an infant (under a
+        year): an infant of six months is 0.49, not 0.
+        """
+        years = self.age_on(day)
+        return years if years >= 1 else (day - self.date_of_birth).days / 365.25
+
     @property
     def age_years(self) -> int:
         return self.age_on(timezone.localdate())

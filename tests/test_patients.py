@@ -1,12 +1,13 @@
 """Staff record, edit and find patients; bad input gets a clear message and stores nothing."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
+from planner.core.blood_volume import PaediatricTable
 from planner.models import Patient
 from tests.conftest import logged_in
 from tests.factories import make_measurement, make_patient
@@ -163,3 +164,16 @@ def test_the_list_pages_through_patients(physician: User, settings: object) -> N
     assert ">P4</a>" not in first
     assert ">P4</a>" in last
     assert client.get(reverse("patient-list") + "?page=nonsense").status_code == 200
+
+
+def test_an_infants_age_for_the_calculation_is_its_fraction_of_a_year(physician: User) -> None:
+    """A 6-month-old is an infant (80 mL/kg), not a neonate (85): completed years would say 0."""
+    today = date(2026, 12, 1)
+    infant = make_patient(by=physician, mrn="INF-1", date_of_birth=today - timedelta(days=182))
+    assert infant.age_on(today) == 0
+    assert infant.age_for_calculation(today) == pytest.approx(182 / 365.25)
+    assert PaediatricTable().ml_per_kg(infant.age_for_calculation(today)) == 80
+    newborn = make_patient(by=physician, mrn="INF-2", date_of_birth=today - timedelta(days=10))
+    assert PaediatricTable().ml_per_kg(newborn.age_for_calculation(today)) == 85
+    adult = make_patient(by=physician, mrn="ADU-1", date_of_birth=date(1980, 12, 1))
+    assert adult.age_for_calculation(today) == 46

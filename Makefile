@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Local development runs with DEBUG on; production sets its own environment (see .env.example).
 DEV := DEBUG=1
 
-.PHONY: run test lint migrations-check bench loadtest mutation clean
+.PHONY: run test lint migrations-check bench loadtest mutation audit clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -60,6 +60,10 @@ loadtest: $(VENV)/.installed-dev
 ## mutation: mutation testing of the pure core with the fast pure tests; per-module scores (slow, not in `test`)
 mutation: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.mutation
+
+## audit: known vulnerabilities in the pinned requirements (needs the advisory data), and bandit over the code
+audit: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.audit
 
 migrations-check: $(VENV)/.installed
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run

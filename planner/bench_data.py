@@ -25,7 +25,8 @@ MARK = "bench data"
 
 def seed(*, patients: int, sessions: int, devices: int = 20, by: User, start: date | None = None) -> dict[str, int]:
     """Add `patients` patients (each with a measurement) and `sessions` booked sessions, half of them recorded."""
-    rng = random.Random(20261124)
+    # bandit B311: repeatable fictional bench data, not a secret
+    rng = random.Random(20261124)  # nosec B311
     machines = bench_devices(devices)
     # Half the sessions in the past (and recorded), half booked ahead, as in a unit that has run a while.
     span_days = sessions // (len(machines) * SLOTS_PER_DAY) + 1

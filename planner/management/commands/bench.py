@@ -93,7 +93,8 @@ class Command(BaseCommand):
                 content_type="application/json",
                 headers={"Authorization": f"Bearer {key}"},
             )
-            assert response.status_code == 200, response.content
+            if response.status_code != 200:
+                raise CommandError(f"The API answered {response.status_code}: {response.content[:200]!r}")
 
         lines = [
             _report(
@@ -146,7 +147,8 @@ class Command(BaseCommand):
 
             def fetch(client: Client = client, method: str = method, url: str = url, data: dict | None = data) -> None:
                 response = client.post(url, data) if method == "POST" else client.get(url)
-                assert response.status_code == 200, (url, response.status_code)
+                if response.status_code != 200:
+                    raise CommandError(f"{url} answered {response.status_code}")
 
             figures = _timings(fetch, rounds=rounds, per_round=1)
             with CaptureQueriesContext(connection) as queries:
@@ -180,7 +182,8 @@ class Command(BaseCommand):
             booking.book(course, booking.propose(course), by=physician)
             courses.sign(course, by=physician, seen_digest=plans.digest(plans.live_plan(course)))
             booked += 1
-        assert len(printing.day_procedures(day)) >= 20
+        if len(printing.day_procedures(day)) < 20:
+            raise CommandError(f"Only {len(printing.day_procedures(day))} sessions were booked on {day} for the batch.")
         printing.order_sheet_pdf(template)  # warm: fonts loaded, templates compiled
         sheet = _timings(lambda: printing.order_sheet_pdf(template), rounds=10, per_round=1)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -17,7 +17,8 @@ from planner import booking, courses, plans, roles
 from planner.models import Course, Device, Indication, Measurement, Patient, Product
 from planner.standard_catalogue import STANDARD_DEVICES, STANDARD_PRODUCTS
 
-DEMO_PASSWORD = "apheresis-demo"
+# Published in the README on purpose; seed_demo refuses to run without DEBUG or --force.
+DEMO_PASSWORD = "apheresis-demo"  # nosec B105
 
 DEMO_USERS = [
     # username, first name, last name, role
@@ -205,9 +206,10 @@ def seed_demo(*, today: date | None = None) -> dict[str, int]:
             defaults={
                 "first_name": first_name,
                 "last_name": last_name,
-                # Reviewers review session logs in the administration.
-                "is_staff": role in (roles.ADMIN, roles.REVIEWER),
-                "is_superuser": role == roles.ADMIN,
+                # Reviewers review session logs in the administration; the demo admin is an
+                # administrator by role, not a superuser (createsuperuser makes one).
+                "is_staff": role in roles.STAFF_ROLES,
+                "is_superuser": False,
             },
         )
         if was_created:

@@ -9,6 +9,7 @@ from planner import plans
 from planner.calculator import BUILD_CHOICES, METHOD_CHOICES
 from planner.core import limits
 from planner.core.blood_volume import Method
+from planner.core.identity import normalise_mrn
 from planner.core.limits import InputError
 from planner.core.replacement import Shares
 from planner.errors import WorkflowError
@@ -90,15 +91,54 @@ class PatientForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
+    # Shown only when another patient has the same name and date of birth (see clean()).
+    confirm_other_person = forms.BooleanField(
+        label=_("This is another person, with the same name and date of birth"),
+        required=False,
+        widget=forms.HiddenInput(),
+    )
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         for name in ("abo_group", "rhd"):
+            if name not in self.fields:
+                continue  # read-only for this reader (the administration shows the record without a form)
             field = self.fields[name]
             field.choices = [("", _("Not known yet")), *field.choices[1:]]
 
     def clean_mrn(self) -> str:
-        # MRNs are typed and scanned; compare them without case or stray spaces.
-        return "".join(self.cleaned_data["mrn"].split()).upper()
+        # Typed, scanned or pasted: one canonical form, so a look-alike never makes a second patient.
+        return normalise_mrn(self.cleaned_data["mrn"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        twins = self.possible_duplicates(cleaned)
+        if twins and not cleaned.get("confirm_other_person"):
+            if "confirm_other_person" in self.fields:
+                self.fields["confirm_other_person"].widget = forms.CheckboxInput()
+            raise forms.ValidationError(
+                _(
+                    "A patient with the same name and date of birth is already recorded under MRN %(mrns)s. "
+                    "If this is the same person, open that record instead; if it is another person, tick "
+                    "the box below and save again."
+                ),
+                code="possible_duplicate",
+                params={"mrns": ", ".join(twins)},
+            )
+        return cleaned
+
+    def possible_duplicates(self, cleaned: dict) -> list[str]:
+        """MRNs of other patients with this name and date of birth: probably the same person."""
+        if not all(cleaned.get(name) for name in ("family_name", "date_of_birth")) or not cleaned.get("mrn"):
+            return []
+        found = Patient.objects.filter(
+            family_name=cleaned["family_name"],
+            given_name=cleaned.get("given_name", ""),
+            date_of_birth=cleaned["date_of_birth"],
+        ).exclude(mrn=cleaned["mrn"])
+        if self.instance.pk:
+            found = found.exclude(pk=self.instance.pk)
+        return list(found.values_list("mrn", flat=True)[:5])
 
     def clean_date_of_birth(self) -> date:
         born_on = self.cleaned_data["date_of_birth"]

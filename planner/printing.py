@@ -206,10 +206,10 @@ def day_procedures(day: date) -> list[Procedure]:
     )
 
 
-def day_batch_pdf(day: date) -> bytes:
+def day_batch_pdf(day: date, procedures: list[Procedure] | None = None) -> bytes:
     """Every order sheet and issue slip for the day's sessions, in one document (one render)."""
     documents: list[tuple[str, SheetData | SlipData]] = []
-    for procedure in day_procedures(day):
+    for procedure in day_procedures(day) if procedures is None else procedures:
         sheet = sheet_data(procedure.course)
         documents += [("sheet", sheet), ("slip", slip_data(procedure, sheet.order))]
     return _render("pdf/documents.html", {"documents": documents, "batch_day": day})

@@ -14,6 +14,11 @@ BLOOD_BANK = "bloodbank"
 REVIEWER = "reviewer"
 ADMIN = "admin"
 
+# Roles that can sign or approve orders: only a superuser grants or removes them (see planner/admin/users.py).
+SIGNING_ROLES = frozenset({PHYSICIAN})
+# Roles whose members work in the administration (is_staff): review session logs, keep the catalogue.
+STAFF_ROLES = frozenset({REVIEWER, ADMIN})
+
 _CATALOGUE_VIEW = ["planner.view_indication", "planner.view_device", "planner.view_product"]
 _SCHEDULE_VIEW = ["planner.view_course", "planner.view_procedure"]
 # Ordering: prescribe, amend and sign courses.
@@ -59,7 +64,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Prepares and issues fluids: reads patients (ABO, allergies), labs and orders.
     BLOOD_BANK: _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW + _RECORDS_VIEW + _ISSUE,
     # Reviews session logs; reads everything else.
-    REVIEWER: _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW + _RECORDS_VIEW + ["planner.review_sessionrecord"],
+    REVIEWER: _CATALOGUE_VIEW
+    + _PATIENT_VIEW
+    + _SCHEDULE_VIEW
+    + _RECORDS_VIEW
+    + ["planner.review_sessionrecord", "planner.export_sessionrecord"],
     # Keeps the catalogue and the staff list.
     # An administrator keeps the catalogue and staff; signing stays with physicians.
     ADMIN: _CATALOGUE_VIEW
@@ -77,7 +86,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + ["planner.view_apitoken", "planner.add_apitoken", "planner.change_apitoken"]
     # Read the log of who opened which patient's record.
     + ["planner.view_patientview"]
-    + [f"auth.{action}_{model}" for model in ("user", "group") for action in ("view", "add", "change")],
+    # Keep staff accounts and the other roles' memberships (planner/admin/users.py draws the lines).
+    + ["auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group"]
+    # Unlock a login locked by too many failures (django-axes: deleting the attempts unlocks).
+    + ["axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accesslog", "axes.view_accessfailurelog"],
 }
 
 

@@ -1,12 +1,13 @@
 """Plain factories with fixed, realistic values. Tests pass what matters to them."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from planner.models import Course, Device, Indication, Measurement, Patient
+from planner import roles
+from planner.models import Course, Device, Indication, Measurement, Patient, Procedure
 
 PASSWORD = "correct-horse-battery"
 
@@ -15,6 +16,21 @@ def make_user(*, username: str, role: str | None = None) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD)
     if role is not None:
         user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_role_user(role: str) -> User | None:
+    """A user for one of tests/access_table.ROLES (None for an anonymous visitor), staff as in production."""
+    from tests.access_table import ANONYMOUS, NO_ROLE, STAFF_NO_ROLE, SUPERUSER
+
+    if role == ANONYMOUS:
+        return None
+    if role == SUPERUSER:
+        return User.objects.create_superuser(username="user-superuser", password=PASSWORD)
+    user = make_user(username=f"user-{role}", role=None if role in (NO_ROLE, STAFF_NO_ROLE) else role)
+    if role == STAFF_NO_ROLE or role in roles.STAFF_ROLES:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
     return user
 
 
@@ -100,4 +116,17 @@ def make_course(
     } | fields
     return Course.objects.create(
         patient=patient, indication=indication, device=device, created_by=by, first_on=first_on, **values
+    )
+
+
+def make_procedure(*, course: Course, starts_at: datetime | None = None, number: int = 1) -> Procedure:
+    """A two-hour session of the course on its device, booked by the course's author (30 Nov 2026, 09:00 Beijing)."""
+    starts_at = starts_at or datetime(2026, 11, 30, 1, tzinfo=UTC)
+    return Procedure.objects.create(
+        course=course,
+        number=number,
+        device=course.device,
+        updated_by=course.created_by,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
     )

@@ -69,3 +69,21 @@ def test_database_url_selects_postgresql() -> None:
     result = _import_settings(SECRET_KEY="x", DATABASE_URL="postgres://postgres@127.0.0.1:5432/planner")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "django.db.backends.postgresql"]
+
+
+def test_a_typo_in_trusted_proxies_stops_the_app_with_its_name() -> None:
+    result = _import_settings(DEBUG="1", TRUSTED_PROXIES="10.0.0.300")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES: '10.0.0.300' does not appear to be an IPv4 or IPv6 network" in result.stderr
+
+
+def test_behind_the_tls_proxy_the_local_proxy_is_trusted_by_default() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import planner.settings as s; print(s.TRUSTED_PROXIES)"],
+        cwd=ROOT,
+        env={**os.environ, "DEBUG": "1", "BEHIND_TLS_PROXY": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.strip() == "['127.0.0.1', '::1']", result.stderr

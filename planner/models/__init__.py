@@ -1,5 +1,6 @@
 """The planner's models, one module per area; everything is importable from planner.models."""
 
+from planner.models import staff  # noqa: F401 - audit trail of User and Group
 from planner.models.catalogue import Device, Indication, IndicationQuerySet, Product, ProductQuerySet
 from planner.models.orders import Course, Procedure
 from planner.models.patients import (

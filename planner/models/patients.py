@@ -8,16 +8,33 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from planner.core import limits
+from planner.core.identity import normalise_mrn
 from planner.validators import HaematocritFraction, in_range
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+class MedicalRecordNumberField(models.CharField):
+    """An MRN, stored and looked up in its one canonical form (planner.core.identity.normalise_mrn).
+
+    Every door goes through it: a form or the admin (model validation), the ORM's saves and its
+    lookups (Patient.objects.get(mrn="ｄｅｍｏ-0002") finds DEMO-0002), and whatever comes later.
+    """
+
+    def to_python(self, value: object) -> object:
+        value = super().to_python(value)
+        return normalise_mrn(value) if isinstance(value, str) else value
+
+    def get_prep_value(self, value: object) -> object:
+        value = super().get_prep_value(value)
+        return normalise_mrn(value) if isinstance(value, str) else value
 
 
 class PatientQuerySet(models.QuerySet["Patient"]):
@@ -30,7 +47,8 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         found = self.annotate(_joined_name=Concat("family_name", "given_name"))
         for word in query.split():
             found = found.filter(
-                Q(mrn__istartswith=word)
+                # The MRN as stored: a scanned or full-width ＤＥＭＯ-０００２ finds DEMO-0002.
+                Q(mrn__startswith=normalise_mrn(word) or word)
                 | Q(family_name__icontains=word)
                 | Q(given_name__icontains=word)
                 | Q(_joined_name__icontains=word)
@@ -64,7 +82,7 @@ class Patient(models.Model):
         POSITIVE = "pos", _("RhD positive")
         NEGATIVE = "neg", _("RhD negative")
 
-    mrn = models.CharField(
+    mrn = MedicalRecordNumberField(
         _("medical record number"),
         max_length=32,
         unique=True,
@@ -104,6 +122,8 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name", "pk"]
         constraints = [
             models.CheckConstraint(condition=~Q(mrn=""), name="patient_mrn_not_blank"),
+            # What reaches the database by another door (raw SQL) is at least upper case without spaces.
+            models.CheckConstraint(condition=Q(mrn=Upper("mrn")) & ~Q(mrn__contains=" "), name="patient_mrn_canonical"),
             models.CheckConstraint(condition=~Q(family_name=""), name="patient_family_name_not_blank"),
             models.CheckConstraint(condition=Q(sex__in=["male", "female"]), name="patient_sex_valid"),
             models.CheckConstraint(condition=Q(abo_group__in=["", "A", "B", "AB", "O"]), name="patient_abo_valid"),

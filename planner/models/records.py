@@ -70,7 +70,10 @@ class SessionRecord(models.Model):
         verbose_name = _("session record")
         verbose_name_plural = _("session records")
         ordering = ["-procedure__starts_at"]
-        permissions = [("review_sessionrecord", _("Can mark session records reviewed"))]
+        permissions = [
+            ("review_sessionrecord", _("Can mark session records reviewed")),
+            ("export_sessionrecord", _("Can export session records (CSV)")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome__in=["in_progress", "completed"]) | ~Q(outcome_reason=""),

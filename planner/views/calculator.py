@@ -3,7 +3,10 @@
 import json
 from datetime import timedelta
 
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -13,10 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from planner.audit import log_patient_view
 from planner.calculator import ExchangeForm, initial_from_patient, result_rows
 from planner.models import ApiToken, Patient
-from planner.views.patients import log_patient_view
 
+# Failed bearer tokens are throttled per address under this one name (never a real username).
+TOKEN_CREDENTIALS = {"username": "(API token)"}
 # Every staff role may calculate: the calculator reads the catalogue's devices and products.
 CALCULATOR_PERMISSION = "planner.view_product"
 
@@ -60,16 +65,32 @@ def _api_error(status: int, errors: dict[str, list[str]]) -> JsonResponse:
     return JsonResponse({"errors": errors}, status=status)
 
 
+def _too_many_wrong_tokens() -> JsonResponse:
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = _("Too many wrong API tokens from this address: try again in %(minutes)d minutes.")
+    refused = _api_error(429, {"__all__": [message % {"minutes": minutes}]})
+    refused["Retry-After"] = str(minutes * 60)
+    return refused
+
+
 def _api_user(request: HttpRequest) -> tuple[object | None, JsonResponse | None]:
     """The user behind an API request: a bearer token, or the browser session with its CSRF token."""
     header = request.headers.get("Authorization", "")
     if header:
+        # Wrong tokens count against the address as wrong passwords do (django-axes), so keys cannot be guessed.
+        if AxesProxyHandler.is_locked(request, TOKEN_CREDENTIALS):
+            return None, _too_many_wrong_tokens()
         scheme, _space, key = header.partition(" ")
         token = None
         if scheme.lower() == "bearer" and key.strip():
             token = ApiToken.objects.active().select_related("user").filter(key_hash=ApiToken.hash_key(key.strip()))
             token = token.first()
         if token is None:
+            user_login_failed.send(sender=__name__, credentials=TOKEN_CREDENTIALS, request=request)
+            if getattr(request, "axes_locked_out", False):
+                # This failure reached the limit: say so in JSON (axes' middleware would answer with its HTML page).
+                request.axes_locked_out = False
+                return None, _too_many_wrong_tokens()
             return None, _api_error(401, {"__all__": [_("The API token is missing, unknown or revoked.")]})
         # A minute's precision is enough to see which keys are in use, and spares a write per call.
         now = timezone.now()

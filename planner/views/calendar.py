@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from planner import printing
+from planner.audit import log_patient_views
 from planner.models import Device, Procedure
 
 
@@ -87,7 +88,9 @@ def calendar_ics(request: HttpRequest) -> HttpResponse:
 def day_batch_pdf(request: HttpRequest) -> HttpResponse:
     """Every order sheet and issue slip for one day's sessions, in one PDF to print at once."""
     day = _day_from(request)
-    response = HttpResponse(printing.day_batch_pdf(day), content_type="application/pdf")
+    procedures = printing.day_procedures(day)
+    log_patient_views(request, (procedure.course.patient for procedure in procedures), "day-batch")
+    response = HttpResponse(printing.day_batch_pdf(day, procedures), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="apheresis-{day:%Y-%m-%d}.pdf"'
     return response
 

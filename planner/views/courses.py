@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from planner import booking, courses, plans, printing
+from planner.audit import log_patient_view
 from planner.calculator import METHOD_CHOICES, result_rows
 from planner.core import text
 from planner.core.exchange import ExchangePlan
@@ -28,7 +29,6 @@ from planner.forms import (
 )
 from planner.models import Course, Indication, Patient, Procedure
 from planner.submissions import submit_once
-from planner.views.patients import log_patient_view
 
 
 def _course_form_context(form: CourseForm, patient: Patient) -> dict[str, object]:
@@ -384,6 +384,7 @@ def procedure_slip_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     procedure = get_object_or_404(
         Procedure.objects.select_related("device", "course__patient", "course__indication", "course__device"), pk=pk
     )
+    log_patient_view(request, procedure.course.patient, "issue-slip")
     try:
         content = printing.issue_slip_pdf(procedure)
     except WorkflowError as error:

@@ -11,12 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from planner.audit import log_patient_view
+from planner.core.identity import normalise_mrn
 from planner.forms import (
     MeasurementForm,
     PatientForm,
     PatientSearchForm,
 )
-from planner.models import Measurement, Patient, PatientView
+from planner.models import Measurement, Patient
 from planner.submissions import submit_once
 
 # Search returns at most this many patients; more means the query should be narrower.
@@ -48,7 +50,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"form": form}
     if request.method == "POST" and form.is_valid():
         query = form.cleaned_data["q"]
-        exact = Patient.objects.filter(mrn__iexact="".join(query.split())).first()
+        # Typed, scanned or pasted in any width or case: the one canonical MRN (planner.core.identity).
+        exact = Patient.objects.filter(mrn=normalise_mrn(query)).first() if normalise_mrn(query) else None
         if exact is not None:
             return redirect(exact)
         found = list(patients.search(query)[: PATIENT_SEARCH_LIMIT + 1])
@@ -62,11 +65,6 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         page = Paginator(patients, settings.PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
         context.update(searched=False, patients=page.object_list, page=page)
     return render(request, "planner/patient_list.html", context)
-
-
-def log_patient_view(request: HttpRequest, patient: Patient, page: str) -> None:
-    """Record who opened which patient's record: reads of a clinical record are audited like writes."""
-    PatientView.objects.create(patient=patient, user=request.user, page=page)
 
 
 @require_GET

@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from planner import plans, printing, records
+from planner.audit import log_patient_view
 from planner.core.exchange import volume
 from planner.errors import WorkflowError
 from planner.forms import AdverseEventForm, IssuedProductForm, SessionAddendumForm, SessionRecordForm
 from planner.models import IssuedProduct, Procedure, SessionRecord
 from planner.submissions import submit_once
 from planner.validators import errors_as_sentence
-from planner.views.patients import log_patient_view
 
 
 def _procedure(pk: int) -> Procedure:

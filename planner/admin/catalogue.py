@@ -1,0 +1,73 @@
+"""The catalogue an administrator keeps: ASFA indications, the unit's devices and its products."""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from planner.admin.audit import GuardedAdmin
+from planner.models import Device, Indication, Product
+
+
+@admin.register(Indication)
+class IndicationAdmin(GuardedAdmin):
+    list_display = [
+        "disease",
+        "indication",
+        "category",
+        "grade",
+        "default_replacement",
+        "replacement_policy",
+        "tpv_min",
+        "tpv_max",
+        "default_frequency",
+        "default_sessions",
+        "is_active",
+    ]
+    list_filter = ["category", "grade", "replacement_policy", "default_replacement", "default_frequency", "is_active"]
+    search_fields = ["disease", "indication", "course_notes"]
+    readonly_fields = ["catalogue_key"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Taken out of use with "offered for new courses", not deleted: loading the catalogue again
+        # would bring a deleted shipped row back, and orders keep pointing at the rows they used.
+        return False
+
+
+@admin.action(description=_("Mark the selected rows as checked against the unit's own"), permissions=["change"])
+def mark_verified(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    """The standard catalogue's values, compared with the unit's own stock or device by an administrator."""
+    count = queryset.filter(is_verified=False).update(is_verified=True)
+    messages.success(request, _("%(count)d row(s) marked as checked.") % {"count": count})
+
+
+@admin.register(Device)
+class DeviceAdmin(GuardedAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "model",
+        "ecv_typical_ml",
+        "ecv_max_ml",
+        "plasma_removal_efficiency",
+        "default_inlet_ac_ratio",
+        "is_active",
+        "is_verified",
+    ]
+    list_filter = ["kind", "is_active", "is_verified"]
+    actions = [mark_verified]
+
+
+@admin.register(Product)
+class ProductAdmin(GuardedAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "concentration_percent",
+        "package_volume_ml",
+        "is_default",
+        "is_active",
+        "is_verified",
+    ]
+    list_filter = ["kind", "is_default", "is_active", "is_verified"]
+    actions = [mark_verified]

@@ -1,0 +1,158 @@
+"""The pure helpers behind issue 13: spreadsheet cells, MRNs, the client behind a proxy.
+
+No Django: these run with the core's other tests under `make mutation`.
+"""
+
+from decimal import Decimal
+from ipaddress import ip_network
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from planner.core.client_address import client_address, trusted_networks
+from planner.core.identity import normalise_mrn
+from planner.core.spreadsheet import FORMULA_STARTS, safe_cell, safe_row
+
+# --- Spreadsheet cells (OWASP CSV injection) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+1+1", "'+1+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("DEMO-0002", "DEMO-0002"),
+        ("a=b", "a=b"),  # only the first character matters
+        ("", ""),
+        (" =1", " =1"),  # a leading space is text to every spreadsheet
+    ],
+)
+def test_text_that_could_run_as_a_formula_is_quoted(value: str, written: str) -> None:
+    assert safe_cell(value) == written
+
+
+@pytest.mark.parametrize("number", [0, 2800, -3, 1.5, -0.25, Decimal("-3.6"), Decimal("96")])
+def test_numbers_stay_numbers_negative_ones_too(number: object) -> None:
+    written = safe_cell(number)
+    assert written == number
+    assert type(written) is type(number)
+
+
+def test_empty_and_true_false_cells() -> None:
+    assert safe_cell(None) == ""
+    assert (safe_cell(True), safe_cell(False)) == ("true", "false")
+
+
+def test_any_object_is_written_as_its_text_and_checked() -> None:
+    class Named:
+        def __str__(self) -> str:
+            return "=cmd"
+
+    assert safe_cell(Named()) == "'=cmd"
+
+
+def test_the_characters_are_owasps_six() -> None:
+    assert set(FORMULA_STARTS) == {"=", "+", "-", "@", "\t", "\r"}
+
+
+def test_a_row_is_each_cell_made_safe_in_order() -> None:
+    assert safe_row(["=1", 2, None, "x"]) == ["'=1", 2, "", "x"]
+
+
+@given(st.text())
+def test_no_written_text_starts_a_formula(text: str) -> None:
+    written = safe_cell(text)
+    assert not written.startswith(FORMULA_STARTS)
+    assert written.removeprefix("'") == text or written == text
+
+
+# --- One canonical MRN -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("DEMO-0002", "DEMO-0002"),
+        ("DEMO-０００２", "DEMO-0002"),  # full-width digits (NFKC)
+        ("ＤＥＭＯ-0002", "DEMO-0002"),  # full-width letters
+        ("DEMO-\u200b0002", "DEMO-0002"),  # zero-width space (Cf)
+        ("\ufeffDEMO-0002", "DEMO-0002"),  # byte-order mark (Cf)
+        ("DE\u00adMO-0002", "DEMO-0002"),  # soft hyphen (Cf), not a dash
+        ("DEMO\u200d-0002", "DEMO-0002"),  # zero-width joiner
+        ("DEMO\u20110002", "DEMO-0002"),  # non-breaking hyphen (Pd)
+        ("DEMO\u20130002", "DEMO-0002"),  # en dash (Pd)
+        ("DEMO\u20140002", "DEMO-0002"),  # em dash (Pd)
+        ("DEMO\u22120002", "DEMO-0002"),  # minus sign (Sm)
+        ("DEMO\ufe630002", "DEMO-0002"),  # small hyphen-minus
+        ("DEMO\uff0d0002", "DEMO-0002"),  # full-width hyphen-minus
+        ("DEMO\u30fc0002", "DEMO\u30fc0002"),  # the katakana long vowel mark is a letter, not a dash
+        (" demo 0002 ", "DEMO0002"),  # spaces go, letters go up
+        ("DEMO\u00a00002", "DEMO0002"),  # a no-break space
+        ("DEMO\u30000002", "DEMO0002"),  # an ideographic space
+        ("mrn\t2001\n", "MRN2001"),
+        ("住院号-12", "住院号-12"),  # Chinese characters are kept as they are
+        ("ß-1", "SS-1"),  # Unicode upper case
+        ("", ""),
+    ],
+)
+def test_an_mrn_has_one_canonical_form(typed: str, canonical: str) -> None:
+    assert normalise_mrn(typed) == canonical
+
+
+@given(st.text())
+def test_normalising_twice_changes_nothing(typed: str) -> None:
+    once = normalise_mrn(typed)
+    assert normalise_mrn(once) == once
+    assert not any(character.isspace() for character in once)
+
+
+# --- The client behind a proxy ------------------------------------------------------------------
+
+PROXY = trusted_networks(["10.0.0.1", "fd00::/8"])
+
+
+def test_trusted_networks_reads_addresses_and_networks() -> None:
+    assert trusted_networks([" 127.0.0.1 ", "", "172.16.0.0/12", "::1"]) == (
+        ip_network("127.0.0.1/32"),
+        ip_network("172.16.0.0/12"),
+        ip_network("::1/128"),
+    )
+    assert trusted_networks(["10.1.2.3/8"]) == (ip_network("10.0.0.0/8"),)  # host bits allowed
+
+
+def test_a_typo_in_the_trusted_proxies_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        trusted_networks(["10.0.0.300"])
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "client"),
+    [
+        ("10.0.0.1", "203.0.113.9", "203.0.113.9"),  # through the proxy
+        ("10.0.0.1", "198.51.100.1, 203.0.113.9", "203.0.113.9"),  # the client's own header is to the left
+        ("10.0.0.1", " 203.0.113.9 ", "203.0.113.9"),
+        ("10.0.0.1", "203.0.113.9, 10.0.0.1", "203.0.113.9"),  # two trusted hops
+        ("10.0.0.1", "10.0.0.1", "10.0.0.1"),  # only proxies: the proxy itself
+        ("10.0.0.1", "", "10.0.0.1"),  # no header
+        ("10.0.0.1", None, "10.0.0.1"),
+        ("10.0.0.1", "203.0.113.9:443", "10.0.0.1"),  # not an address: the proxy, never a guess
+        ("10.0.0.1", "unknown", "10.0.0.1"),
+        ("10.0.0.1", "2001:db8::5", "2001:db8::5"),
+        ("fd00::7", "203.0.113.9", "203.0.113.9"),  # a trusted IPv6 network
+        ("192.0.2.50", "203.0.113.9", "192.0.2.50"),  # not from a trusted proxy: the header is ignored
+        ("not-an-ip", "203.0.113.9", "not-an-ip"),
+        (None, "203.0.113.9", None),
+        ("", "203.0.113.9", ""),
+    ],
+)
+def test_the_client_is_the_right_most_untrusted_address(remote: str | None, forwarded: str | None, client: str) -> None:
+    assert client_address(remote, forwarded, PROXY) == client
+
+
+def test_without_trusted_proxies_the_header_is_never_read() -> None:
+    assert client_address("127.0.0.1", "203.0.113.9", ()) == "127.0.0.1"

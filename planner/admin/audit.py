@@ -7,7 +7,7 @@ from datetime import datetime
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db import DatabaseError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ManyToManyField
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -61,7 +61,9 @@ def guarded(request: HttpRequest, view: Callable[[], HttpResponse], *, back_to: 
     try:
         with transaction.atomic():
             return view()
-    except DatabaseError as refused:
+    except IntegrityError as refused:
+        # The guards (planner/db_guards.py) and constraints refuse with an integrity error on both
+        # databases; a lost connection is not a refusal and goes on to the outage page.
         # The guards' messages start with their name (db_guards.py): keep the words after it.
         words = str(refused).splitlines()[0] if str(refused) else ""
         reason = words.split(": ", 1)[-1]

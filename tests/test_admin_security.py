@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from planner import roles
 from planner.admin.clinical import PatientAdmin
-from planner.models import Course, Measurement, Patient, SessionRecord
+from planner.models import ApiToken, Course, Measurement, Patient, SessionRecord
 from tests import workflow
 from tests.access_table import ADMIN, REVIEWER, SUPERUSER
 from tests.conftest import logged_in
@@ -315,3 +315,16 @@ def test_an_account_read_only_shows_no_password_hash(staff_roles: None, physicia
     # An account's past version is for reading: text, not a form, even for one the administrator manages.
     past = client.get(_history_form(nurse)).content.decode()
     assert 'name="groups"' not in past and 'name="username"' not in past
+
+
+def test_an_administrator_issues_api_keys_only_for_accounts_it_manages(
+    staff_roles: None, physician: User, nurse: User
+) -> None:
+    """A key acts as its user: one for a physician would let the administrator act in the physician's name."""
+    client = logged_in(make_role_user(ADMIN))
+    url = reverse("admin:planner_apitoken_add")
+    refused = client.post(url, {"user": physician.pk, "name": "as the physician"})
+    assert refused.status_code == 200
+    assert "user" in refused.context["adminform"].form.errors
+    assert client.post(url, {"user": nurse.pk, "name": "LIS bridge"}).status_code == 302
+    assert list(ApiToken.objects.values_list("user__username", flat=True)) == ["nurse"]

@@ -1,12 +1,14 @@
 """Patients, measurements, orders and bookings in the administration, and the logs of who did what."""
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from planner import roles
 from planner.admin.audit import AuditedAdmin, GuardedAdmin
 from planner.forms import PatientForm
 from planner.models import ApiToken, Course, Measurement, Patient, PatientView, Procedure
@@ -96,6 +98,15 @@ class ApiTokenAdmin(GuardedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # revoked, not deleted: the list says which keys ever existed
+
+    def formfield_for_foreignkey(self, db_field: object, request: HttpRequest, **kwargs: object) -> object:
+        if db_field.name == "user" and not request.user.is_superuser:
+            # A key acts as its user: only for an account this administrator may manage (planner/admin/users.py),
+            # never a signer's or a superuser's, which would be acting in their name.
+            kwargs["queryset"] = User.objects.exclude(
+                Q(is_superuser=True) | Q(groups__name__in=roles.SIGNING_ROLES)
+            ).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: ModelForm, change: bool) -> None:
         if change:

@@ -7,6 +7,7 @@ database too.
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 PHYSICIAN = "physician"
 NURSE = "nurse"
@@ -18,6 +19,33 @@ ADMIN = "admin"
 SIGNING_ROLES = frozenset({PHYSICIAN})
 # Roles whose members work in the administration (is_staff): review session logs, keep the catalogue.
 STAFF_ROLES = frozenset({REVIEWER, ADMIN})
+# Accounts only a superuser changes, grants or sets a password for: those that sign orders, review
+# or export session records, and the administrators themselves. Anyone else acting through such an
+# account (with a password they set, or an API key) would act in its holder's name with rights of
+# their own they do not have.
+PROTECTED_ROLES = SIGNING_ROLES | STAFF_ROLES
+PROTECTED_PERMISSIONS = ("sign_course", "review_sessionrecord", "export_sessionrecord")
+
+
+def protected_accounts() -> Q:
+    """Users only a superuser may manage: superusers, members of a protected role, and holders of a
+    protected permission, given directly or through any group (a role renamed or made up later)."""
+    direct = {"user_permissions__content_type__app_label": "planner"}
+    through_group = {"groups__permissions__content_type__app_label": "planner"}
+    return (
+        Q(is_superuser=True)
+        | Q(groups__name__in=PROTECTED_ROLES)
+        | Q(**direct, user_permissions__codename__in=PROTECTED_PERMISSIONS)
+        | Q(**through_group, groups__permissions__codename__in=PROTECTED_PERMISSIONS)
+    )
+
+
+def grantable_groups() -> QuerySet[Group]:
+    """The roles an administrator who is not a superuser may give or take away."""
+    return Group.objects.exclude(name__in=PROTECTED_ROLES).exclude(
+        permissions__content_type__app_label="planner", permissions__codename__in=PROTECTED_PERMISSIONS
+    )
+
 
 _CATALOGUE_VIEW = ["planner.view_indication", "planner.view_device", "planner.view_product"]
 _SCHEDULE_VIEW = ["planner.view_course", "planner.view_procedure"]

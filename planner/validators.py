@@ -6,6 +6,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from planner.core import limits
+from planner.core.identity import is_canonical
 
 
 @deconstructible
@@ -74,3 +75,22 @@ def labelled_errors(form: forms.BaseForm) -> list[tuple[str, str]]:
 def errors_as_sentence(form: forms.BaseForm) -> str:
     """A form's errors on one line, for a message after a redirect."""
     return " ".join(f"{label}: {message}" if label else message for label, message in labelled_errors(form))
+
+
+def validate_mrn_characters(value: str) -> None:
+    """An MRN (already normalised) of the characters an MRN is made of, naming the first that is not.
+
+    A character that only looks like a letter or a digit (a Cyrillic Е, a combining accent) would
+    otherwise make a second record for the same patient.
+    """
+    if is_canonical(value):
+        return
+    odd = next((character for character in value if not is_canonical(character)), value[:1])
+    raise ValidationError(
+        _(
+            "A medical record number is made of the letters A–Z, the digits 0–9 and - / . _ only; "
+            "“%(character)s” (U+%(code)s) is not one of them."
+        ),
+        code="mrn_characters",
+        params={"character": odd, "code": f"{ord(odd):04X}" if odd else ""},
+    )

@@ -15,14 +15,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, User
+from axes.models import AccessAttempt
+from django.contrib.auth.models import Group, Permission, User
 from django.contrib.messages import get_messages
 from django.db import IntegrityError
 from django.urls import reverse
 
 from planner import roles
 from planner.admin.clinical import PatientAdmin
-from planner.models import ApiToken, Course, Measurement, Patient, SessionRecord
+from planner.models import ApiToken, Course, Device, Measurement, Patient, PatientView, SessionRecord
 from tests import workflow
 from tests.access_table import ADMIN, REVIEWER, SUPERUSER
 from tests.conftest import logged_in
@@ -34,6 +35,7 @@ from tests.factories import (
     make_patient,
     make_procedure,
     make_role_user,
+    make_user,
 )
 
 
@@ -188,26 +190,90 @@ def test_an_administrator_cannot_make_itself_superuser_or_physician_and_then_sig
     assert Course.objects.get(pk=records["course"].pk).status == Course.Status.DRAFT
 
 
-def test_an_administrator_manages_other_roles_but_not_signing_ones(staff_roles: None, nurse: User) -> None:
+@pytest.mark.parametrize("role", sorted(roles.PROTECTED_ROLES))
+def test_an_administrator_manages_the_wards_roles_but_not_protected_ones(
+    staff_roles: None, nurse: User, role: str
+) -> None:
     unit_admin = make_role_user(ADMIN)
     client = logged_in(unit_admin)
     url = reverse("admin:auth_user_change", args=[nurse.pk])
-    # Granting physician: not a choice the form offers.
-    refused = client.post(url, _user_data(nurse, groups=[_group(roles.NURSE), _group(roles.PHYSICIAN)]))
+    # Granting a role that signs, reviews or exports, or administers: not a choice the form offers.
+    refused = client.post(url, _user_data(nurse, groups=[_group(roles.NURSE), _group(role)]))
     assert refused.status_code == 200
     assert "groups" in refused.context["adminform"].form.errors
-    assert not nurse.groups.filter(name=roles.PHYSICIAN).exists()
-    # Another role is the administrator's to grant, and the change is kept with who and when.
-    granted = client.post(url, _user_data(nurse, groups=[_group(roles.NURSE), _group(roles.REVIEWER)]))
+    assert not nurse.groups.filter(name=role).exists()
+    # A ward role is the administrator's to grant, and the change is kept with who and when.
+    granted = client.post(url, _user_data(nurse, groups=[_group(roles.NURSE), _group(roles.BLOOD_BANK)]))
     assert granted.status_code == 302
-    assert set(nurse.groups.values_list("name", flat=True)) == {roles.NURSE, roles.REVIEWER}
+    assert set(nurse.groups.values_list("name", flat=True)) == {roles.NURSE, roles.BLOOD_BANK}
     latest = User.history.filter(id=nurse.pk).latest()
     assert latest.history_user == unit_admin
-    assert {g.group_id for g in latest.groups.all()} == {_group(roles.NURSE), _group(roles.REVIEWER)}
+    assert {g.group_id for g in latest.groups.all()} == {_group(roles.NURSE), _group(roles.BLOOD_BANK)}
     history = client.get(reverse("admin:auth_user_history", args=[nurse.pk])).content.decode()
     shown = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", history)).split())
-    assert "Groups: nurse → nurse, reviewer" in shown
+    assert "Groups: nurse → bloodbank, nurse" in shown
     assert unit_admin.username in shown
+
+
+def _with_permission(codename: str, *, through_group: bool) -> User:
+    """A ward account given a protected right some other way than a protected role."""
+    holder = make_role_user(roles.NURSE)
+    permission = Permission.objects.get(content_type__app_label="planner", codename=codename)
+    if through_group:
+        group = Group.objects.create(name=f"made-up {codename}")
+        group.permissions.add(permission)
+        holder.groups.add(group)
+    else:
+        holder.user_permissions.add(permission)
+    return holder
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "reviewer",
+        "other admin",
+        "superuser",
+        "sign_course directly",
+        "export_sessionrecord through a made-up group",
+        "review_sessionrecord directly",
+    ],
+)
+def test_an_administrator_cannot_set_the_password_of_an_account_with_rights_it_lacks(
+    staff_roles: None, target: str
+) -> None:
+    """A new password is a login in the holder's name: a reviewer's would export, a signer's would sign."""
+    accounts = {
+        "reviewer": lambda: make_role_user(REVIEWER),
+        "other admin": lambda: make_user(username="admin2", role=roles.ADMIN),
+        "superuser": lambda: make_role_user(SUPERUSER),
+        "sign_course directly": lambda: _with_permission("sign_course", through_group=False),
+        "export_sessionrecord through a made-up group": lambda: _with_permission(
+            "export_sessionrecord", through_group=True
+        ),
+        "review_sessionrecord directly": lambda: _with_permission("review_sessionrecord", through_group=False),
+    }
+    holder = accounts[target]()
+    before = User.objects.get(pk=holder.pk).password
+    client = logged_in(make_role_user(ADMIN))
+    url = reverse("admin:auth_user_password_change", args=[holder.pk])
+    assert client.get(url).status_code == 403
+    new = {"password1": "An0ther-long-passphrase", "password2": "An0ther-long-passphrase", "usable_password": "true"}
+    assert client.post(url, new).status_code == 403
+    assert User.objects.get(pk=holder.pk).password == before
+    change = client.post(reverse("admin:auth_user_change", args=[holder.pk]), _user_data(holder, is_active=""))
+    assert change.status_code == 403
+    assert User.objects.get(pk=holder.pk).is_active
+
+
+def test_a_password_set_in_the_admin_is_in_the_accounts_trail(staff_roles: None, nurse: User) -> None:
+    unit_admin = make_role_user(ADMIN)
+    url = reverse("admin:auth_user_password_change", args=[nurse.pk])
+    new = {"password1": "An0ther-long-passphrase", "password2": "An0ther-long-passphrase", "usable_password": "true"}
+    assert logged_in(unit_admin).post(url, new).status_code == 302
+    latest = User.history.filter(id=nurse.pk).latest()
+    assert (latest.history_user, latest.history_change_reason) == (unit_admin, "password set")
+    assert not hasattr(latest, "password")  # the trail says that it changed, never what to
 
 
 def test_a_physicians_account_is_a_superusers_to_change(staff_roles: None, physician: User) -> None:
@@ -263,8 +329,9 @@ def test_a_role_change_outside_the_admin_is_in_the_trail_too(staff_roles: None, 
     ['=HYPERLINK("http://x.cn","x")', "+1+CMD|'/C calc'!A0", "@SUM(1+1)*CMD", "-2+3+CMD|' /C calc'!A0"],
 )
 def test_the_reviewers_csv_holds_formulas_as_text(staff_roles: None, records: dict, typed: str) -> None:
-    patient, record = records["patient"], records["record"]
-    Patient.objects.filter(pk=patient.pk).update(mrn=typed)
+    """The MRN can no longer hold a formula (patient_mrn_characters); a device's name still can."""
+    record = records["record"]
+    Device.objects.filter(pk=record.procedure.device_id).update(name=typed)
     # 2800 mL removed, 2700 mL given: 96 % replaced.
     SessionRecord.objects.filter(pk=record.pk).update(plasma_removed_ml=2800, albumin_given_ml=2700)
     response = logged_in(make_role_user(REVIEWER)).post(
@@ -272,8 +339,7 @@ def test_the_reviewers_csv_holds_formulas_as_text(staff_roles: None, records: di
         {"action": "export_csv", "_selected_action": [record.pk], "index": "0"},
     )
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    stored = Patient.objects.get(pk=patient.pk).mrn
-    assert rows[0]["mrn"] == "'" + stored
+    assert rows[0]["device"] == "'" + typed
     # Numbers stay numbers.
     assert (rows[0]["plasma_removed_ml"], rows[0]["fluid_balance_percent"]) == ("2800", "96")
 
@@ -328,3 +394,71 @@ def test_an_administrator_issues_api_keys_only_for_accounts_it_manages(
     assert "user" in refused.context["adminform"].form.errors
     assert client.post(url, {"user": nurse.pk, "name": "LIS bridge"}).status_code == 302
     assert list(ApiToken.objects.values_list("user__username", flat=True)) == ["nurse"]
+
+
+# --- Unlocking a login -------------------------------------------------------------------------------
+
+
+def _failures(username: str) -> AccessAttempt:
+    return AccessAttempt.objects.create(
+        username=username, ip_address="192.0.2.9", user_agent="x", failures_since_start=5, get_data="", post_data=""
+    )
+
+
+def test_an_administrator_unlocks_the_wards_logins_but_not_a_protected_one(
+    staff_roles: None, physician: User, nurse: User
+) -> None:
+    """Unlocking a physician's login again and again would let someone guess the password for ever."""
+    physicians, nurses = _failures(physician.username), _failures(nurse.username)
+    client = logged_in(make_role_user(ADMIN))
+    refused = client.post(reverse("admin:axes_accessattempt_delete", args=[physicians.pk]), {"post": "yes"})
+    assert refused.status_code == 403
+    listed = reverse("admin:axes_accessattempt_changelist")
+    bulk = {"action": "delete_selected", "_selected_action": [physicians.pk, nurses.pk], "post": "yes"}
+    client.post(listed, bulk)
+    assert AccessAttempt.objects.filter(pk=physicians.pk).exists()  # all or nothing: the bulk deletion is refused
+    assert client.post(reverse("admin:axes_accessattempt_delete", args=[nurses.pk]), {"post": "yes"}).status_code == 302
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == [physician.username]
+    # A superuser unlocks anyone.
+    root = logged_in(make_role_user(SUPERUSER))
+    assert (
+        root.post(reverse("admin:axes_accessattempt_delete", args=[physicians.pk]), {"post": "yes"}).status_code == 302
+    )
+    assert not AccessAttempt.objects.exists()
+
+
+# --- Every admin page with patient data ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address", ["abc/history/1/", "1/history/abc/", "1/history/99999999999999999999x/"])
+def test_a_malformed_history_address_is_not_found(staff_roles: None, records: dict, address: str) -> None:
+    url = reverse("admin:planner_patient_changelist") + address
+    assert logged_in(make_role_user(REVIEWER)).get(url).status_code == 404
+
+
+def test_opening_a_patient_in_the_admin_is_in_the_patient_view_log(staff_roles: None, records: dict) -> None:
+    patient, record = records["patient"], records["record"]
+    reviewer = make_role_user(REVIEWER)
+    client = logged_in(reviewer)
+    for url in [
+        reverse("admin:planner_patient_change", args=[patient.pk]),
+        _history_form(patient),
+        reverse("admin:planner_measurement_change", args=[records["measurement"].pk]),
+        reverse("admin:planner_course_change", args=[records["course"].pk]),
+        reverse("admin:planner_procedure_change", args=[record.procedure_id]),
+        reverse("admin:planner_sessionrecord_change", args=[record.pk]),
+    ]:
+        assert client.get(url).status_code == 200, url
+    assert list(PatientView.objects.values_list("user", "patient", "page")) == [(reviewer.pk, patient.pk, "admin")] * 6
+
+
+def test_the_csv_export_is_in_the_patient_view_log(staff_roles: None, records: dict) -> None:
+    reviewer = make_role_user(REVIEWER)
+    response = logged_in(reviewer).post(
+        reverse("admin:planner_sessionrecord_changelist"),
+        {"action": "export_csv", "_selected_action": [records["record"].pk], "index": "0"},
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    assert list(PatientView.objects.values_list("user", "patient", "page")) == [
+        (reviewer.pk, records["patient"].pk, "export-csv")
+    ]

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from planner.core.client_address import client_address, trusted_networks
-from planner.core.identity import normalise_mrn
+from planner.core.identity import is_canonical, normalise_mrn
 from planner.core.spreadsheet import FORMULA_STARTS, safe_cell, safe_row
 
 # --- Spreadsheet cells (OWASP CSV injection) -----------------------------------------------------
@@ -95,13 +95,62 @@ def test_no_written_text_starts_a_formula(text: str) -> None:
         ("DEMO\u00a00002", "DEMO0002"),  # a no-break space
         ("DEMO\u30000002", "DEMO0002"),  # an ideographic space
         ("mrn\t2001\n", "MRN2001"),
-        ("住院号-12", "住院号-12"),  # Chinese characters are kept as they are
+        ("住院号-12", "住院号-12"),  # kept as typed: is_canonical refuses it, with a message
         ("ß-1", "SS-1"),  # Unicode upper case
+        ("DEMO-\u0660\u0660\u0660\u0662", "DEMO-0002"),  # Arabic-Indic digits (Nd)
+        ("DEMO-\u0966\u0967", "DEMO-01"),  # Devanagari digits
+        ("DEMO-\U0001d7ce\U0001d7cf", "DEMO-01"),  # mathematical digits (NFKC)
+        ("DEMO-0002\u3164", "DEMO-0002"),  # a Hangul filler (default-ignorable, not Cf)
+        ("DEMO-\u115f\u11600002", "DEMO-0002"),  # Hangul choseong and jungseong fillers
+        ("DEMO-0002\ufe0f", "DEMO-0002"),  # a variation selector
+        ("DEMO-\u034f0002", "DEMO-0002"),  # the combining grapheme joiner
+        ("DEMO-0002\U000e0100", "DEMO-0002"),  # an ideographic variation selector
+        ("DEMO-0002\uffa0", "DEMO-0002"),  # the half-width Hangul filler
         ("", ""),
     ],
 )
 def test_an_mrn_has_one_canonical_form(typed: str, canonical: str) -> None:
     assert normalise_mrn(typed) == canonical
+
+
+@pytest.mark.parametrize("mrn", ["DEMO-0002", "12345678", "A/1.2_3", "Z-9", "0", "-", "./_"])
+def test_an_mrn_of_the_mrn_characters_is_canonical(mrn: str) -> None:
+    assert is_canonical(mrn)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "D\u0415MO-0002",  # a Cyrillic capital Ie that looks like E
+        "DEMO-0002\u0301",  # a combining accent left on a digit
+        "DEMO\u02d70002",  # the modifier letter minus
+        "DEMO\u20430002",  # the hyphen bullet
+        "DEMO\u25000002",  # a box-drawing line
+        "DEMO-0002\u2800",  # the blank Braille pattern
+        "DEMO\u30fc0002",  # the katakana long vowel mark
+        "住院号-12",
+        "DEMO+0002",
+        "DEMO:0002",
+        "DEMO'0002",
+        "=HYPERLINK(1)",
+        "DEMO-0002\x00",
+        "",
+    ],
+)
+def test_what_only_looks_like_an_mrn_is_not_canonical(typed: str) -> None:
+    assert not is_canonical(normalise_mrn(typed))
+
+
+def test_canonical_means_after_normalising() -> None:
+    assert not is_canonical("demo-0002") and not is_canonical(" DEMO-0002") and not is_canonical("DEMO-0002\n")
+
+
+@given(st.text())
+def test_a_canonical_mrn_is_plain_ascii(typed: str) -> None:
+    normalised = normalise_mrn(typed)
+    if is_canonical(normalised):
+        assert normalised.isascii() and normalised == normalised.upper() and normalised
+        assert set(normalised) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/._")
 
 
 @given(st.text())
@@ -140,7 +189,16 @@ def test_a_typo_in_the_trusted_proxies_is_an_error() -> None:
         ("10.0.0.1", "10.0.0.1", "10.0.0.1"),  # only proxies: the proxy itself
         ("10.0.0.1", "", "10.0.0.1"),  # no header
         ("10.0.0.1", None, "10.0.0.1"),
-        ("10.0.0.1", "203.0.113.9:443", "10.0.0.1"),  # not an address: the proxy, never a guess
+        ("10.0.0.1", "203.0.113.9:443", "203.0.113.9"),  # a proxy that writes the port too
+        ("10.0.0.1", "[2001:db8::1]", "2001:db8::1"),  # a bracketed IPv6 address
+        ("10.0.0.1", "[2001:db8::1]:443", "2001:db8::1"),  # … with its port
+        ("10.0.0.1", "203.0.113.9, [fd00::2]:80", "203.0.113.9"),  # a trusted hop written with a port
+        ("10.0.0.1", "203.0.113.9:https", "10.0.0.1"),  # not an address: the proxy, never a guess
+        ("10.0.0.1", "203.0.113.9:", "10.0.0.1"),
+        ("10.0.0.1", "[2001:db8::1", "10.0.0.1"),
+        ("10.0.0.1", "[2001:db8::1]x", "10.0.0.1"),
+        ("10.0.0.1", "[]:443", "10.0.0.1"),
+        ("10.0.0.1", "2001:db8::1:443", "2001:db8::1:443"),  # unbracketed: an IPv6 address as written
         ("10.0.0.1", "unknown", "10.0.0.1"),
         ("10.0.0.1", "2001:db8::5", "2001:db8::5"),
         ("fd00::7", "203.0.113.9", "203.0.113.9"),  # a trusted IPv6 network

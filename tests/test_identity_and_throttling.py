@@ -8,6 +8,7 @@ tokens were never throttled; the issue slip and the day's batch were printed wit
 import io
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from axes.models import AccessAttempt
@@ -15,6 +16,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Value
 from django.test import Client
 from django.urls import reverse
 
@@ -27,6 +29,7 @@ from tests.factories import (
     make_course,
     make_device,
     make_indication,
+    make_measurement,
     make_patient,
     make_procedure,
     make_role_user,
@@ -50,6 +53,23 @@ LOOK_ALIKES = [
     "ＤＥＭＯ-0002",  # full-width letters
     "demo\u22120002",  # lower case and a minus sign
     "\ufeffDEMO-0002 ",  # a byte-order mark from a scanner, a trailing space
+    "DEMO-\u0660\u0660\u0660\u0662",  # Arabic-Indic digits
+    "DEMO-0002\u3164",  # a Hangul filler, shown as nothing
+    "DEMO-0002\ufe0f",  # a variation selector
+]
+# A patient as raw SQL writes it (mrn, family name, created, updated, created by, updated by): the door no form guards.
+INSERT_PATIENT = (
+    "INSERT INTO planner_patient (mrn, family_name, given_name, sex, date_of_birth, abo_group, rhd, "
+    "allergies, notes, created_at, updated_at, created_by_id, updated_by_id) "
+    "VALUES (%s, %s, 'Y', 'male', '1970-01-01', '', '', '', '', %s, %s, %s, %s)"
+)
+# Characters that only look like an MRN's: refused with a message naming them, never a second patient.
+NOT_MRN_CHARACTERS = [
+    ("D\u0415MO-0002", "\u0415", "0415"),  # a Cyrillic capital Ie
+    ("DEMO-0002\u0301", "\u0301", "0301"),  # a combining accent
+    ("DEMO\u25000002", "\u2500", "2500"),  # a box-drawing line
+    ("DEMO\u02d70002", "\u02d7", "02D7"),  # the modifier letter minus
+    ("住院号-12", "住", "4F4F"),
 ]
 
 
@@ -74,6 +94,25 @@ def test_a_look_alike_mrn_is_the_same_patient_in_the_admin(staff_roles: None, ty
     assert Patient.objects.count() == 1
 
 
+@pytest.mark.parametrize(("typed", "character", "code"), NOT_MRN_CHARACTERS)
+def test_a_character_no_mrn_is_made_of_is_refused_by_name(
+    physician: User, staff_roles: None, typed: str, character: str, code: str
+) -> None:
+    client = logged_in(physician)
+    assert client.post(reverse("patient-create"), PATIENT).status_code == 302
+    response = client.post(reverse("patient-create"), PATIENT | {"mrn": typed, "given_name": "Other"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["mrn"] == [
+        "A medical record number is made of the letters A–Z, the digits 0–9 and - / . _ only; "
+        f"“{character}” (U+{code}) is not one of them."
+    ]
+    admin_form = PATIENT | {"measurements-TOTAL_FORMS": "0", "measurements-INITIAL_FORMS": "0"}
+    in_admin = logged_in(make_role_user(ADMIN)).post(reverse("admin:planner_patient_add"), admin_form | {"mrn": typed})
+    assert in_admin.status_code == 200
+    assert f"(U+{code})" in in_admin.context["adminform"].form.errors["mrn"][0]
+    assert list(Patient.objects.values_list("mrn", flat=True)) == ["DEMO-0002"]
+
+
 def test_a_scanned_or_full_width_mrn_finds_the_patient(physician: User) -> None:
     patient = make_patient(by=physician, mrn="DEMO-0002")
     client = logged_in(physician)
@@ -92,14 +131,20 @@ def test_the_orm_stores_and_finds_the_canonical_mrn(physician: User) -> None:
         make_patient(by=physician, mrn="DEMO\u20130002")
 
 
-def test_raw_sql_cannot_store_a_lower_case_or_spaced_mrn(physician: User) -> None:
-    for typed in ("demo-0003", "DEMO 0003"):
+def test_an_orm_update_cannot_store_what_the_field_would_have_folded(physician: User) -> None:
+    """QuerySet.update with an expression skips the field's cleaning: the database refuses the result."""
+    patient = make_patient(by=physician, mrn="DEMO-0003")
+    for typed in ("DEMO-０００３", "DEMO-\u200b0003", "demo-0003", "D\u0415MO-0003"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Patient.objects.filter(pk=patient.pk).update(mrn=Value(typed))
+    assert Patient.objects.get(pk=patient.pk).mrn == "DEMO-0003"
+
+
+def test_raw_sql_cannot_store_an_mrn_of_other_characters(physician: User) -> None:
+    for typed in ("demo-0003", "DEMO 0003", "DEMO-０００３", "DEMO-\u200b0003", "DEMO-0003\n", "D\u0415MO-0003", ""):
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO planner_patient (mrn, family_name, given_name, sex, date_of_birth, abo_group, rhd, "
-                "allergies, notes, created_at, updated_at, created_by_id, updated_by_id) "
-                "VALUES (%s, 'X', 'Y', 'male', '1970-01-01', '', '', '', '', %s, %s, %s, %s)",
-                [typed, datetime.now(UTC), datetime.now(UTC), physician.pk, physician.pk],
+                INSERT_PATIENT, [typed, "X", datetime.now(UTC), datetime.now(UTC), physician.pk, physician.pk]
             )
 
 
@@ -125,10 +170,15 @@ def test_editing_a_patient_does_not_warn_about_the_patient_itself(physician: Use
     assert response.status_code == 302
 
 
-def test_mrn_collisions_lists_patients_that_would_become_one(physician: User) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_mrn_collisions_lists_patients_that_would_become_one(committed_db: None) -> None:
+    """For a database the MRN migrations stopped on: it holds what the constraints now refuse."""
+    physician = User.objects.create(username="old")
     first = make_patient(by=physician, mrn="DEMO-0002")
     second = make_patient(by=physician, mrn="OTHER-1", family_name="Li")
-    # Written before normalisation existed: by raw SQL, as an old database holds it.
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("planner")
+    executor.migrate([("planner", "0015_replacement_policy_frozen_plans_verified_catalogue")])
     with connection.cursor() as cursor:
         cursor.execute("UPDATE planner_patient SET mrn = %s WHERE id = %s", ["DEMO-０００２", second.pk])
     out, err = io.StringIO(), io.StringIO()
@@ -140,6 +190,9 @@ def test_mrn_collisions_lists_patients_that_would_become_one(physician: User) ->
         == f"DEMO-0002: patient {first.pk} as 'DEMO-0002'; patient {second.pk} as 'DEMO-０００２'"
     )
     assert "1 MRN(s) held by more than one patient." in err.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE planner_patient SET mrn = 'OTHER-1' WHERE id = %s", [second.pk])
+    MigrationExecutor(connection).migrate(latest)
 
 
 def test_mrn_collisions_says_when_there_are_none(physician: User) -> None:
@@ -163,16 +216,11 @@ def test_the_migration_normalises_stored_mrns_and_stops_on_a_collision(committed
         )
         cursor.execute("SELECT id FROM auth_user WHERE username = 'old'")
         (user_id,) = cursor.fetchone()
-    insert = (
-        "INSERT INTO planner_patient (mrn, family_name, given_name, sex, date_of_birth, abo_group, rhd, "
-        "allergies, notes, created_at, updated_at, created_by_id, updated_by_id) "
-        "VALUES (%s, %s, 'Y', 'male', '1970-01-01', '', '', '', '', %s, %s, %s, %s)"
-    )
     now = datetime.now(UTC)
     with connection.cursor() as cursor:
-        cursor.execute(insert, ["demo\u20110007", "A", now, now, user_id, user_id])
-        cursor.execute(insert, ["DEMO-０００７", "B", now, now, user_id, user_id])
-        cursor.execute(insert, ["ｘ-1", "C", now, now, user_id, user_id])
+        cursor.execute(INSERT_PATIENT, ["demo\u20110007", "A", now, now, user_id, user_id])
+        cursor.execute(INSERT_PATIENT, ["DEMO-０００７", "B", now, now, user_id, user_id])
+        cursor.execute(INSERT_PATIENT, ["ｘ-1", "C", now, now, user_id, user_id])
     executor = MigrationExecutor(connection)
     with pytest.raises(RuntimeError, match=r"DEMO-0007: patient \d+ \('demo‑0007'\), patient \d+ \('DEMO-０００７'\)"):
         executor.migrate(latest)
@@ -188,6 +236,29 @@ def test_the_migration_normalises_stored_mrns_and_stops_on_a_collision(committed
         "+",
         "as found when the audit trail of staff accounts began",
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_to_mrn_characters_folds_digits_and_names_what_it_cannot_fold(committed_db: None) -> None:
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("planner")
+    executor.migrate([("planner", "0017_staff_history_and_export_permission")])
+    creator = User.objects.create(username="old")
+    now = datetime.now(UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_PATIENT, ["DEMO-\u0660\u0661", "A", now, now, creator.pk, creator.pk])
+        cursor.execute(INSERT_PATIENT, ["住院号-1", "B", now, now, creator.pk, creator.pk])
+        cursor.execute("SELECT id FROM planner_patient WHERE family_name = 'B'")
+        (chinese,) = cursor.fetchone()
+    executor = MigrationExecutor(connection)
+    with pytest.raises(RuntimeError, match=rf"patient {chinese}'s MRN '住院号-1' has characters other than A-Z"):
+        executor.migrate(latest)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE planner_patient SET mrn = 'ZYH-1' WHERE id = %s", [chinese])
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(latest)
+    assert sorted(Patient.objects.values_list("mrn", flat=True)) == ["DEMO-01", "ZYH-1"]
 
 
 # --- Throttling sees the real client ---------------------------------------------------------
@@ -264,3 +335,37 @@ def test_the_issue_slip_and_the_days_batch_are_logged_for_each_patient(physician
     assert client.get(reverse("day-batch-pdf"), {"on": day.isoformat()}).status_code == 200
     logged = sorted(PatientView.objects.values_list("user__username", "patient__mrn", "page"))
     assert logged == [("nurse", "P-1", "day-batch"), ("nurse", "P-1", "issue-slip"), ("nurse", "P-2", "day-batch")]
+
+
+def test_a_day_that_cannot_be_printed_says_why_instead_of_a_server_error(physician: User, nurse: User) -> None:
+    """No active albumin product: the batch cannot give quantities, and says so on the calendar."""
+    patient = make_patient(by=physician, mrn="P-1")
+    course = make_course(
+        patient=patient, indication=make_indication(), device=make_device(), by=physician, first_on=date(2026, 11, 30)
+    )
+    make_procedure(course=course, starts_at=datetime(2026, 11, 30, 1, tzinfo=UTC))
+    response = logged_in(nurse).get(reverse("day-batch-pdf"), {"on": "2026-11-30"}, follow=True)
+    assert response.redirect_chain == [(reverse("calendar") + "?view=day&on=2026-11-30", 302)]
+    (message,) = [str(m) for m in response.context["messages"]]
+    assert "albumin" in message.lower()
+
+
+def test_every_page_that_shows_a_patients_record_is_in_the_log(physician: User) -> None:
+    """Forms show the record too: opening one to edit is opening the record (htmx refreshes are not)."""
+    patient = make_patient(by=physician, mrn="P-1")
+    measurement = make_measurement(patient=patient, by=physician, weight_kg=Decimal("60"))
+    course = make_course(
+        patient=patient, indication=make_indication(), device=make_device(), by=physician, first_on=date(2026, 11, 30)
+    )
+    client = logged_in(physician)
+    for url in [
+        reverse("patient-update", args=[patient.pk]),
+        reverse("measurement-create", args=[patient.pk]),
+        reverse("measurement-update", args=[measurement.pk]),
+        reverse("course-create", args=[patient.pk]),
+        reverse("course-update", args=[course.pk]),
+    ]:
+        assert client.get(url).status_code == 200, url
+    assert client.get(reverse("course-update", args=[course.pk]), headers={"HX-Request": "true"}).status_code == 200
+    logged = sorted(PatientView.objects.values_list("page", flat=True))
+    assert logged == ["course-form", "course-form", "measurement-form", "measurement-form", "patient-edit"]

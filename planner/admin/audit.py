@@ -6,16 +6,18 @@ from datetime import datetime
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ManyToManyField
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange, ModelDelta
 from simple_history.template_utils import HistoricalRecordContextHelper
+
+from planner.audit import log_patient_view
 
 
 class _ChangeValues(HistoricalRecordContextHelper):
@@ -83,6 +85,12 @@ class AuditedAdmin(GuardedAdmin, SimpleHistoryAdmin):
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None
     ) -> HttpResponse:
+        try:
+            # django-simple-history looks both up unchecked: "/patient/abc/history/1/" was a server error.
+            self.model._meta.pk.to_python(unquote(object_id))
+            int(version_id)
+        except (ValidationError, ValueError):
+            raise Http404 from None
         obj = self.get_object(request, unquote(object_id))
         if request.method == "POST" and (obj is None or not self.has_change_permission(request, obj)):
             raise PermissionDenied
@@ -150,3 +158,31 @@ def _members(record: object, field: object) -> list[str]:
     """The related rows one version held, as people know them (a role's name)."""
     target = field.m2m_reverse_field_name()
     return sorted(str(getattr(row, target)) for row in getattr(record, field.name).select_related(target))
+
+
+class LogsPatientViews:
+    """Opening a patient's record, or a past version of it, in the admin is in the patient-view log
+    like opening it in the planner's pages (page "admin")."""
+
+    def patient_of(self, obj: object) -> object:
+        """The patient whose record the page shows (a course's, a session's, …)."""
+        for path in ("procedure", "course", "patient"):  # a record's session, its course, their patient
+            if hasattr(obj, path):
+                obj = getattr(obj, path)
+        return obj
+
+    def change_view(self, request: HttpRequest, object_id: str, *args: object, **kwargs: object) -> HttpResponse:
+        response = super().change_view(request, object_id, *args, **kwargs)
+        self._log(request, object_id, response)
+        return response
+
+    def history_form_view(self, request: HttpRequest, object_id: str, *args: object, **kwargs: object) -> HttpResponse:
+        response = super().history_form_view(request, object_id, *args, **kwargs)
+        self._log(request, object_id, response)
+        return response
+
+    def _log(self, request: HttpRequest, object_id: str, response: HttpResponse) -> None:
+        if request.method == "GET" and response.status_code == 200:
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None:
+                log_patient_view(request, self.patient_of(obj), "admin")

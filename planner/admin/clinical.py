@@ -2,14 +2,14 @@
 
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from planner import roles
-from planner.admin.audit import AuditedAdmin, GuardedAdmin
+from planner.admin.audit import AuditedAdmin, GuardedAdmin, LogsPatientViews
 from planner.forms import PatientForm
 from planner.models import ApiToken, Course, Measurement, Patient, PatientView, Procedure
 
@@ -48,7 +48,7 @@ class PatientAdminForm(PatientForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(NoDeleteMixin, AuditedAdmin):
+class PatientAdmin(LogsPatientViews, NoDeleteMixin, AuditedAdmin):
     form = PatientAdminForm
     list_display = ["mrn", "family_name", "given_name", "sex", "date_of_birth", "abo_group", "rhd"]
     list_filter = ["sex", "abo_group"]
@@ -64,7 +64,7 @@ class PatientAdmin(NoDeleteMixin, AuditedAdmin):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(NoDeleteMixin, AuditedAdmin):
+class MeasurementAdmin(LogsPatientViews, NoDeleteMixin, AuditedAdmin):
     list_display = ["patient", "taken_at", "weight_kg", "height_cm", "haematocrit", "fibrinogen_g_per_l", "entered_by"]
     list_select_related = ["patient", "entered_by"]
     search_fields = ["patient__mrn"]
@@ -102,10 +102,9 @@ class ApiTokenAdmin(GuardedAdmin):
     def formfield_for_foreignkey(self, db_field: object, request: HttpRequest, **kwargs: object) -> object:
         if db_field.name == "user" and not request.user.is_superuser:
             # A key acts as its user: only for an account this administrator may manage (planner/admin/users.py),
-            # never a signer's or a superuser's, which would be acting in their name.
-            kwargs["queryset"] = User.objects.exclude(
-                Q(is_superuser=True) | Q(groups__name__in=roles.SIGNING_ROLES)
-            ).distinct()
+            # never a protected one (a signer's, a reviewer's, an administrator's): that would act in their name.
+            protected = User.objects.filter(roles.protected_accounts()).values("pk")
+            kwargs["queryset"] = User.objects.exclude(pk__in=protected)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: ModelForm, change: bool) -> None:
@@ -126,7 +125,7 @@ class ApiTokenAdmin(GuardedAdmin):
 
 
 @admin.register(Course)
-class CourseAdmin(ReadOnlyMixin, AuditedAdmin):
+class CourseAdmin(LogsPatientViews, ReadOnlyMixin, AuditedAdmin):
     list_display = ["__str__", "patient", "indication", "status", "version", "created_by", "signed_by", "signed_at"]
     list_filter = ["status", "urgency"]
     list_select_related = ["patient", "indication", "created_by", "signed_by", "original"]
@@ -134,7 +133,7 @@ class CourseAdmin(ReadOnlyMixin, AuditedAdmin):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(ReadOnlyMixin, AuditedAdmin):
+class ProcedureAdmin(LogsPatientViews, ReadOnlyMixin, AuditedAdmin):
     list_display = ["course", "number", "device", "starts_at", "ends_at", "status", "updated_by"]
     list_filter = ["status", "device"]
     list_select_related = ["course", "course__original", "device", "updated_by"]

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from planner import records
-from planner.admin.audit import AuditedAdmin
+from planner.admin.audit import AuditedAdmin, LogsPatientViews
 from planner.admin.clinical import ReadOnlyMixin
+from planner.audit import log_patient_views
 from planner.core.codec import plan_from_json
 from planner.core.spreadsheet import safe_row
 from planner.models import AdverseEvent, Course, IssuedProduct, SessionAddendum, SessionRecord
@@ -108,7 +109,7 @@ class SessionAddendumInline(admin.TabularInline):
 
 
 @admin.register(SessionRecord)
-class SessionRecordAdmin(ReadOnlyMixin, AuditedAdmin):
+class SessionRecordAdmin(LogsPatientViews, ReadOnlyMixin, AuditedAdmin):
     """The session log for reviewers: filter, read, mark reviewed, export. Records change at the bedside only."""
 
     list_display = ["procedure", "patient_mrn", "device", "outcome", "worst_event", "reviewed_by", "reviewed_at"]
@@ -165,9 +166,12 @@ class SessionRecordAdmin(ReadOnlyMixin, AuditedAdmin):
         response["Content-Disposition"] = 'attachment; filename="session-log.csv"'
         writer = csv.writer(response)
         writer.writerow([name for name, _value in CSV_COLUMNS])
-        for record in queryset.order_by("procedure__starts_at"):
-            # Every cell through the one helper: an MRN typed as =HYPERLINK(...) stays text.
+        exported = list(queryset.order_by("procedure__starts_at"))
+        for record in exported:
+            # Every cell through the one helper: a name typed as =HYPERLINK(...) stays text.
             writer.writerow(safe_row([value(record) for _name, value in CSV_COLUMNS]))
+        # A file that leaves the building: every patient in it is in the patient-view log.
+        log_patient_views(request, (record.procedure.course.patient for record in exported), "export-csv")
         return response
 
     def has_export_permission(self, request: HttpRequest) -> bool:

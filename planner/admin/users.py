@@ -1,12 +1,15 @@
 """Staff accounts and roles: nobody grants themselves rights.
 
 - Only a superuser sees or changes superuser status, a user's own permissions, any group's
-  permissions, and membership of a role that can sign or approve orders (roles.SIGNING_ROLES).
-- The admin group manages the other roles' memberships, and nothing of a superuser's or a
-  signer's account (not even its password: that would be signing in their name).
+  permissions, and membership of a role that signs, reviews or exports, or administers
+  (roles.PROTECTED_ROLES, and any group holding roles.PROTECTED_PERMISSIONS).
+- The admin group manages the ward's accounts (nurses, the blood bank) and their memberships, and
+  nothing of a protected account (roles.protected_accounts): not even its password, which would be
+  signing, reviewing or exporting in its holder's name.
 - Nobody changes their own groups or permissions, superusers included.
-- Every change of a user's groups or permissions is in the audit trail (planner/models/staff.py),
-  shown under History, which is read-only here for everyone: an account is never "reverted".
+- Every change of a user's groups or permissions, and every password set here, is in the audit
+  trail (planner/models/staff.py), shown under History, which is read-only here for everyone: an
+  account is never "reverted".
 """
 
 from django.contrib import admin
@@ -18,6 +21,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from simple_history.utils import update_change_reason
 
 from planner import roles
 from planner.admin.audit import AuditedAdmin
@@ -30,8 +34,8 @@ admin.site.unregister(Group)
 
 
 def _protected(user: User) -> bool:
-    """A superuser or a member of a signing role: an account only a superuser may change."""
-    return user.is_superuser or user.groups.filter(name__in=roles.SIGNING_ROLES).exists()
+    """An account only a superuser may change (roles.protected_accounts)."""
+    return User.objects.filter(roles.protected_accounts(), pk=user.pk).exists()
 
 
 class ReadOnlyHistory:
@@ -86,7 +90,7 @@ class UserAdmin(ReadOnlyHistory, AuditedAdmin, DjangoUserAdmin):
 
     def formfield_for_manytomany(self, db_field: object, request: HttpRequest, **kwargs: object) -> object:
         if db_field.name == "groups" and not request.user.is_superuser:
-            kwargs["queryset"] = Group.objects.exclude(name__in=roles.SIGNING_ROLES)
+            kwargs["queryset"] = roles.grantable_groups()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
@@ -103,14 +107,18 @@ class UserAdmin(ReadOnlyHistory, AuditedAdmin, DjangoUserAdmin):
         target = self.get_object(request, id)
         if target is not None and not self.has_change_permission(request, target):
             raise PermissionDenied
-        return super().user_change_password(request, id, form_url)
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302 and target is not None:
+            # Saved: the account's history says who set a password, and when (never the password).
+            update_change_reason(target, "password set")
+        return response
 
     def save_related(self, request: HttpRequest, form: ModelForm, formsets: list, change: bool) -> None:
         user = form.instance
         kept = []
         if not request.user.is_superuser and change:
-            # Memberships the form could not show (signing roles) are kept as they were, not dropped.
-            kept = list(user.groups.filter(name__in=roles.SIGNING_ROLES))
+            # Memberships the form could not show (protected roles) are kept as they were, not dropped.
+            kept = list(user.groups.exclude(pk__in=roles.grantable_groups().values("pk")))
         super().save_related(request, form, formsets, change)
         if kept:
             user.groups.add(*kept)

@@ -4,7 +4,8 @@ Pure Python. X-Forwarded-For is a list every hop appends to: "client, proxy 1, �
 entry added by the hop nearest to us. Only when the connection itself comes from a trusted proxy
 is the header read at all, and then from the right: the first address that is not one of the
 trusted proxies is the client. An address a client wrote into the header itself sits to the left
-of what the trusted proxy appended, and is never reached.
+of what the trusted proxy appended, and is never reached. Some proxies write the port too
+("203.0.113.9:443", "[2001:db8::1]:443") or bracket an IPv6 address: the address is read without them.
 """
 
 from collections.abc import Iterable
@@ -31,7 +32,7 @@ def client_address(remote_addr: str | None, forwarded_for: str | None, trusted: 
     if not remote_addr or not _trusted(remote_addr, trusted) or not forwarded_for:
         return remote_addr
     for entry in reversed(forwarded_for.split(",")):
-        candidate = entry.strip()
+        candidate = _without_port(entry.strip())
         try:
             ip_address(candidate)
         except ValueError:
@@ -40,3 +41,17 @@ def client_address(remote_addr: str | None, forwarded_for: str | None, trusted: 
         if not _trusted(candidate, trusted):
             return candidate
     return remote_addr
+
+
+def _without_port(entry: str) -> str:
+    """ "203.0.113.9:443" → "203.0.113.9", "[2001:db8::1]:443" and "[2001:db8::1]" → "2001:db8::1"."""
+    if entry.startswith("["):
+        closing = entry.find("]")
+        rest = entry[closing + 1 :]
+        if closing > 0 and (not rest or (rest.startswith(":") and rest[1:].isdigit())):
+            return entry[1:closing]
+        return entry
+    host, colon, port = entry.rpartition(":")
+    if colon and host.count(":") == 0 and port.isdigit():
+        return host  # IPv4 with a port; a bare IPv6 address has several colons
+    return entry

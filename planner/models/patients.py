@@ -8,15 +8,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
-from django.db.models.functions import Concat, Upper
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from planner.core import limits
-from planner.core.identity import normalise_mrn
-from planner.validators import HaematocritFraction, in_range
+from planner.core.identity import MRN_PATTERN, normalise_mrn
+from planner.validators import HaematocritFraction, in_range, validate_mrn_characters
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -26,7 +26,11 @@ class MedicalRecordNumberField(models.CharField):
 
     Every door goes through it: a form or the admin (model validation), the ORM's saves and its
     lookups (Patient.objects.get(mrn="ｄｅｍｏ-0002") finds DEMO-0002), and whatever comes later.
+    What is left must be of the MRN's characters: a form or the admin says which one is not, the
+    database refuses it from any other door (the constraint patient_mrn_characters).
     """
+
+    default_validators = [validate_mrn_characters]
 
     def to_python(self, value: object) -> object:
         value = super().to_python(value)
@@ -122,8 +126,8 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name", "pk"]
         constraints = [
             models.CheckConstraint(condition=~Q(mrn=""), name="patient_mrn_not_blank"),
-            # What reaches the database by another door (raw SQL) is at least upper case without spaces.
-            models.CheckConstraint(condition=Q(mrn=Upper("mrn")) & ~Q(mrn__contains=" "), name="patient_mrn_canonical"),
+            # What reaches the database by another door (an ORM update, raw SQL) is of the MRN's characters.
+            models.CheckConstraint(condition=Q(mrn__regex=MRN_PATTERN), name="patient_mrn_characters"),
             models.CheckConstraint(condition=~Q(family_name=""), name="patient_family_name_not_blank"),
             models.CheckConstraint(condition=Q(sex__in=["male", "female"]), name="patient_sex_valid"),
             models.CheckConstraint(condition=Q(abo_group__in=["", "A", "B", "AB", "O"]), name="patient_abo_valid"),

@@ -3,14 +3,17 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 from csp.decorators import csp_exempt
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from planner import printing
 from planner.audit import log_patient_views
+from planner.errors import WorkflowError
 from planner.models import Device, Procedure
 
 
@@ -89,8 +92,14 @@ def day_batch_pdf(request: HttpRequest) -> HttpResponse:
     """Every order sheet and issue slip for one day's sessions, in one PDF to print at once."""
     day = _day_from(request)
     procedures = printing.day_procedures(day)
+    try:
+        content = printing.day_batch_pdf(day, procedures)
+    except WorkflowError as error:
+        # A sheet that cannot be printed as the unit is set up (no active albumin product): say why.
+        messages.error(request, error.message)
+        return redirect(f"{reverse('calendar')}?view=day&on={day:%Y-%m-%d}")
     log_patient_views(request, (procedure.course.patient for procedure in procedures), "day-batch")
-    response = HttpResponse(printing.day_batch_pdf(day, procedures), content_type="application/pdf")
+    response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="apheresis-{day:%Y-%m-%d}.pdf"'
     return response
 

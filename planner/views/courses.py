@@ -62,6 +62,8 @@ def _course_form_page(
     extra: dict | None = None,
 ) -> HttpResponse:
     """Create, edit and amend share one page: the form, the live proposal and numbers, and Apply the proposal."""
+    if request.method == "GET" and not request.htmx:
+        log_patient_view(request, patient, "course-form")  # the page shows the patient, their labs and the order
     data = request.POST.copy() if request.method == "POST" else None
     applying = data is not None and "apply_proposal" in data
     form_kwargs = {"patient": patient, "amending": amending is not None or bool(instance and instance.version > 1)}

@@ -107,6 +107,8 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @permission_required("planner.change_patient", raise_exception=True)
 def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
+    if request.method == "GET":
+        log_patient_view(request, patient, "patient-edit")  # the form shows the whole record
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         patient = form.save(commit=False)
@@ -121,6 +123,8 @@ def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("planner.add_measurement", raise_exception=True)
 def measurement_create(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
+    if request.method == "GET":
+        log_patient_view(request, patient, "measurement-form")  # the page shows the patient and their labs
     form = MeasurementForm(request.POST or None, patient=patient)
 
     def create() -> HttpResponse:
@@ -140,6 +144,8 @@ def measurement_create(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("planner.change_measurement", raise_exception=True)
 def measurement_update(request: HttpRequest, pk: int) -> HttpResponse:
     measurement = get_object_or_404(Measurement.objects.select_related("patient"), pk=pk)
+    if request.method == "GET":
+        log_patient_view(request, measurement.patient, "measurement-form")
     form = MeasurementForm(request.POST or None, instance=measurement, patient=measurement.patient)
     if request.method == "POST" and form.is_valid():
         measurement = form.save(commit=False)

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from planner.core.schedule_dates import ClosedDays, Recurrence, session_dates
 from planner.core.schedule_dates import Pattern as DatePattern
 from planner.core.slots import OpeningHours, first_free_slot
+from planner.db_guards import SESSION_GUARD
 from planner.errors import WorkflowError
-from planner.models import Course, Device, Procedure
+from planner.models import Course, Device, Procedure, SessionRecord
 
 
 class BookingConflict(WorkflowError):
@@ -174,7 +175,35 @@ def check_device_fits_order(course: Course, device: Device) -> None:
         )
 
 
+def check_not_done(procedure: Procedure) -> None:
+    """A session that has started or been recorded stays where and when it ran (SessionRecord.locks_session)."""
+    record = SessionRecord.objects.filter(procedure=procedure).first()
+    if procedure.status == Procedure.Status.CANCELLED:
+        raise BookingConflict(_("Session %(number)s is cancelled.") % {"number": procedure.number})
+    if record is not None and record.locks_session:
+        raise _done(procedure, record)
+
+
+def _done(procedure: Procedure, record: SessionRecord | None = None) -> BookingConflict:
+    state = record.get_outcome_display() if record is not None else _("recorded")
+    return BookingConflict(
+        _(
+            "Session %(number)s has started or been recorded (%(state)s): it stays where and when it ran. "
+            "Record what happened instead; to change the plan, amend the order."
+        )
+        % {"number": procedure.number, "state": state}
+    )
+
+
+def _refused(error: IntegrityError, procedure: Procedure, device: Device, starts_at: datetime) -> BookingConflict:
+    if SESSION_GUARD in str(error):
+        # Recorded by someone else between our check and our write.
+        return _done(procedure)
+    return _taken(device, starts_at)
+
+
 def move(procedure: Procedure, *, device: Device, starts_at: datetime, reason: str, by: object) -> Procedure:
+    check_not_done(procedure)
     ends_at = starts_at + (procedure.ends_at - procedure.starts_at)
     check_device_fits_order(procedure.course, device)
     try:
@@ -186,11 +215,16 @@ def move(procedure: Procedure, *, device: Device, starts_at: datetime, reason: s
     except (IntegrityError, OperationalError) as error:
         if not is_write_conflict(error):
             raise
-        raise _taken(device, starts_at) from None
+        raise _refused(error, procedure, device, starts_at) from None
     return procedure
 
 
 def cancel(procedure: Procedure, *, reason: str, by: object) -> Procedure:
+    check_not_done(procedure)
     procedure.status, procedure.change_reason, procedure.updated_by = Procedure.Status.CANCELLED, reason, by
-    procedure.save()
+    try:
+        with transaction.atomic():
+            procedure.save()
+    except IntegrityError as error:
+        raise _refused(error, procedure, procedure.device, procedure.starts_at) from None
     return procedure

@@ -19,6 +19,7 @@ from planner.core.limits import InputError
 from planner.core.snapshot import InputSnapshot, MissingInputs
 from planner.errors import WorkflowError
 from planner.models import Course, Device, Indication, Measurement, Patient, Procedure, SessionRecord
+from planner.models.records import not_yet_run
 from planner.records import FINAL_OUTCOMES
 
 __all__ = ["WorkflowError"]
@@ -140,7 +141,8 @@ def sign(course: Course, *, by: object, seen_digest: str) -> Course:
         previous = Course.objects.select_for_update().get(pk=course.previous_id)
         previous.status = Course.Status.SUPERSEDED
         previous.save()
-        for procedure in Procedure.objects.filter(course=previous, status=Procedure.Status.PLANNED):
+        # Sessions that started or were recorded stay with the order they ran under.
+        for procedure in not_yet_run(Procedure.objects.filter(course=previous)):
             procedure.course, procedure.updated_by = course, by
             procedure.save()
     return course
@@ -158,7 +160,7 @@ def cancel(course: Course, *, reason: str, by: object) -> Course:
     course.status, course.cancel_reason = Course.Status.CANCELLED, reason
     course.cancelled_by, course.cancelled_at = by, timezone.now()
     course.save()
-    for procedure in course.procedures.filter(status=Procedure.Status.PLANNED):
+    for procedure in not_yet_run(course.procedures.all()):
         procedure.status, procedure.change_reason, procedure.updated_by = Procedure.Status.CANCELLED, reason, by
         procedure.save()
     return course

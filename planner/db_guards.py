@@ -1,6 +1,8 @@
 """Rules the database enforces that Django cannot declare on a model for both backends.
 
-Also: a course that is no longer a draft cannot be changed or deleted (see COURSE_GUARD below).
+Also: a course that is no longer a draft cannot be changed or deleted (see COURSE_GUARD below); a
+reviewed session record is locked (REVIEW_GUARD); a started or recorded session is not moved or
+cancelled (SESSION_GUARD).
 
 No double booking: PostgreSQL gets an exclusion constraint (btree_gist) over
 (device, [starts_at, ends_at)) for active procedures; SQLite gets BEFORE INSERT
@@ -218,3 +220,58 @@ def remove_review_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -
         else:
             for operation in ("insert", "update", "delete"):
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {REVIEW_GUARD}_{table}_{operation}")
+
+
+# A session that has started or has an outcome stays where and when it ran, with the order it ran
+# under: its device, times, status, course and number no longer change. What locks it is its
+# record's start time, a final outcome (completed, stopped early, not started) or its review — not
+# the record the blood bank opens when it issues products before check-in.
+SESSION_GUARD = "session_done_is_locked"
+_SESSION_MESSAGE = f"{SESSION_GUARD}: a session that has started or been recorded cannot be moved or cancelled"
+SESSION_LOCKED_COLUMNS = ("course_id", "number", "device_id", "starts_at", "ends_at", "status")
+LOCKING_OUTCOMES = ("completed", "stopped_early", "not_started")
+_SESSION_DONE = f"""EXISTS (
+    SELECT 1 FROM planner_sessionrecord AS record WHERE record.procedure_id = OLD.id AND (
+        record.started_at IS NOT NULL OR record.reviewed_at IS NOT NULL
+        OR record.outcome IN ({", ".join(f"'{outcome}'" for outcome in LOCKING_OUTCOMES)})
+    )
+)"""  # nosec B608
+
+
+def install_session_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Refuse moving or cancelling a started or recorded session, whatever the door (ORM, bulk, SQL).
+
+    Idempotent; like the booking guard, re-installed by every migration that alters planner_procedure
+    (SQLite drops a table's triggers when Django rebuilds it).
+    """
+    vendor = schema_editor.connection.vendor
+    remove_session_guard(apps, schema_editor)
+    if vendor == "postgresql":
+        changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in SESSION_LOCKED_COLUMNS)
+        schema_editor.execute(f"""
+            CREATE OR REPLACE FUNCTION {SESSION_GUARD}() RETURNS trigger AS $$
+            BEGIN
+                IF ({changed}) AND {_SESSION_DONE} THEN
+                    RAISE EXCEPTION '{_SESSION_MESSAGE}' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER {SESSION_GUARD} BEFORE UPDATE ON planner_procedure
+                FOR EACH ROW EXECUTE FUNCTION {SESSION_GUARD}();
+        """)  # nosec B608
+    elif vendor == "sqlite":
+        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in SESSION_LOCKED_COLUMNS)
+        schema_editor.execute(f"""
+            CREATE TRIGGER {SESSION_GUARD} BEFORE UPDATE ON planner_procedure
+            WHEN ({changed}) AND {_SESSION_DONE}
+            BEGIN SELECT RAISE(ABORT, '{_SESSION_MESSAGE}'); END""")  # nosec B608
+    else:
+        raise NotImplementedError(f"No session guard for the {vendor} database.")
+
+
+def remove_session_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {SESSION_GUARD} ON planner_procedure")
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {SESSION_GUARD}()")
+    else:
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {SESSION_GUARD}")

@@ -381,12 +381,14 @@ class SessionRecordForm(forms.ModelForm):
             "calcium_given_ml",
             "outcome",
             "outcome_reason",
+            "deviation_reason",
             "notes",
         ]
         widgets = {
             "started_at": IsoDateTimeInput(),
             "ended_at": IsoDateTimeInput(),
             "outcome_reason": forms.Textarea(attrs={"rows": 2}),
+            "deviation_reason": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
         field_classes = {"started_at": PlausibleDateTimeField, "ended_at": PlausibleDateTimeField}

@@ -49,6 +49,7 @@ from planner.core.text import Message, gettext_noop
 from planner.errors import WorkflowError
 from planner.models import Course, Device, Indication, Patient, Procedure, Product
 from planner.models.catalogue import IndicationWords
+from planner.models.records import not_yet_run
 
 # The patient's facts the fluid rule weighs, as Course fields.
 FACTS = (
@@ -264,7 +265,9 @@ def booked_sessions(course: Course) -> list[Procedure]:
     ones it takes over from the order it replaces when signed."""
     booked = _planned(course) if course.pk else []
     if not booked and course.previous_id and course.status == Course.Status.DRAFT:
-        booked = _planned(course.previous)
+        # Those that started or were recorded stay with the order they ran under.
+        taken_over = not_yet_run(Procedure.objects.filter(course=course.previous))
+        booked = sorted(taken_over, key=lambda p: (p.starts_at, p.number))
     return booked
 
 

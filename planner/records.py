@@ -1,27 +1,40 @@
 """Recording sessions: the deviations a nurse is warned about, the course's progress, and the review."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from planner.core.exchange import ExchangePlan
-from planner.models import Course, Procedure, SessionRecord
+from planner.db_guards import LOCKING_OUTCOMES
+from planner.models import Course, IssuedProduct, Procedure, Product, SessionRecord
 
-FINAL_OUTCOMES = {
-    SessionRecord.Outcome.COMPLETED,
-    SessionRecord.Outcome.STOPPED_EARLY,
-    SessionRecord.Outcome.NOT_STARTED,
-}
+# Completed, stopped early, not started: the outcomes that end a session (and lock it, planner/db_guards.py).
+FINAL_OUTCOMES = {SessionRecord.Outcome(value) for value in LOCKING_OUTCOMES}
 
 
 @dataclass(frozen=True)
 class Deviation:
     code: str
     message: str
+
+
+# Every kind of deviation a record can show, by its stored code, for the review list's filter.
+DEVIATION_KINDS = {
+    "exchange_under_plan": gettext_lazy("Exchanged under plan"),
+    "fluid_balance_off": gettext_lazy("Fluid balance off"),
+    "duration_over_estimate": gettext_lazy("Longer than estimated"),
+    "start_off_booking": gettext_lazy("Started away from the booked time"),
+    "fluid_not_ordered": gettext_lazy("A fluid not on the order"),
+    "albumin_beyond_issued": gettext_lazy("Albumin beyond what was issued"),
+    "plasma_beyond_issued": gettext_lazy("Plasma beyond what was issued"),
+    "issued_not_given": gettext_lazy("Issued and not given"),
+}
 
 
 def deviations(record: SessionRecord, plan: ExchangePlan) -> list[Deviation]:
@@ -59,6 +72,91 @@ def deviations(record: SessionRecord, plan: ExchangePlan) -> list[Deviation]:
                 )
             )
     return found
+
+
+# Albumin is recorded as the 5 % solution given: 1 g of albumin makes 20 mL of it.
+ML_OF_5_PERCENT_PER_GRAM = 20
+
+
+def reconcile(
+    record: SessionRecord, procedure: Procedure, planned_fluids: dict, issued: list[IssuedProduct]
+) -> list[Deviation]:
+    """What the record contradicts: the booked time, the fluids the order gives this session, and what
+    the blood bank issued. Each needs a reason once the session has ended (reasons_missing)."""
+    found = []
+    if record.started_at:
+        hours = (record.started_at - procedure.starts_at).total_seconds() / 3600
+        if abs(hours) > settings.START_MARGIN_HOURS:
+            values = {
+                "started": f"{timezone.localtime(record.started_at):%Y-%m-%d %H:%M}",
+                "booked": f"{timezone.localtime(procedure.starts_at):%Y-%m-%d %H:%M}",
+                "hours": f"{abs(hours):.1f}",
+            }
+            message = (
+                _("Started %(started)s, %(hours)s h before the booked %(booked)s.")
+                if hours < 0
+                else _("Started %(started)s, %(hours)s h after the booked %(booked)s.")
+            )
+            found.append(Deviation("start_off_booking", message % values))
+    # xgettext:no-python-format
+    albumin_5 = _("albumin 5 %")
+    for kind, name in (("albumin", albumin_5), ("plasma", _("plasma")), ("saline", _("saline"))):
+        given = getattr(record, f"{kind}_given_ml")
+        if given and not planned_fluids.get(f"{kind}_ml"):
+            found.append(
+                Deviation(
+                    "fluid_not_ordered",
+                    _("%(given)d mL of %(fluid)s given: the order has none for this session.")
+                    % {"given": given, "fluid": name},
+                )
+            )
+    albumin = [item for item in issued if item.product.kind == Product.Kind.ALBUMIN]
+    albumin_grams = sum((item.quantity * item.product.grams_per_package for item in albumin), Decimal(0))
+    albumin_ml = int(albumin_grams * ML_OF_5_PERCENT_PER_GRAM)
+    # Albumin is reconciled when the blood bank issued some (a unit may give it from ward stock);
+    # plasma always: it comes from the blood bank or not at all.
+    if albumin and (record.albumin_given_ml or 0) > albumin_ml:
+        found.append(
+            Deviation(
+                "albumin_beyond_issued",
+                _("%(given)d mL of albumin 5 %% given: %(grams)s g issued makes %(issued)d mL.")
+                % {"given": record.albumin_given_ml, "grams": f"{albumin_grams.normalize():f}", "issued": albumin_ml},
+            )
+        )
+    plasma_ml = sum(item.quantity * item.product.package_volume_ml for item in issued if item.product.kind == "plasma")
+    if (record.plasma_given_ml or 0) > plasma_ml:
+        found.append(
+            Deviation(
+                "plasma_beyond_issued",
+                _("%(given)d mL of plasma given: %(issued)d mL issued.")
+                % {"given": record.plasma_given_ml, "issued": plasma_ml},
+            )
+        )
+    if record.outcome in FINAL_OUTCOMES:
+        for item in issued:
+            left = item.quantity - (item.quantity_given or 0)
+            if left > 0:
+                found.append(
+                    Deviation(
+                        "issued_not_given",
+                        _("%(left)d of %(issued)d × %(product)s (lot %(lot)s) issued and not given: return them.")
+                        % {"left": left, "issued": item.quantity, "product": item.product, "lot": item.lot_number},
+                    )
+                )
+    return found
+
+
+def reasons_missing(record: SessionRecord, found: list[Deviation]) -> bool:
+    """A session that has ended with deviations needs the reason for them (stopped early or completed)."""
+    return bool(found) and record.outcome in FINAL_OUTCOMES and not record.deviation_reason.strip()
+
+
+def store_deviations(record: SessionRecord, found: list[Deviation]) -> None:
+    """Keep the codes for the review list's filter (one of each, space-separated)."""
+    codes = " ".join(sorted({deviation.code for deviation in found}))
+    if codes != record.deviation_codes:
+        record.deviation_codes = codes
+        record.save(update_fields=["deviation_codes"])
 
 
 @transaction.atomic

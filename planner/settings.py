@@ -283,6 +283,8 @@ if not _opens < _closes or not set(_closed) <= set(range(7)):
 MIN_EXCHANGED_FRACTION = env_float("MIN_EXCHANGED_FRACTION", 0.90, minimum=0.5, maximum=1)
 FLUID_BALANCE_MARGIN_PERCENT = env_float("FLUID_BALANCE_MARGIN_PERCENT", 10, minimum=1, maximum=50)
 DURATION_OVERRUN_FACTOR = env_float("DURATION_OVERRUN_FACTOR", 1.5, minimum=1, maximum=5)
+# A session started more than this many hours before or after its booked time is a deviation to explain.
+START_MARGIN_HOURS = env_float("START_MARGIN_HOURS", 2, minimum=0.25, maximum=24)
 
 # Paediatric blood volume, mL/kg: preterm neonate, term neonate, infant, child.
 PAEDIATRIC_ML_PER_KG = tuple(

@@ -12,12 +12,13 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from planner import db_guards, roles
 from planner.catalogue import load_indications
 from planner.demo import DEMO_DEVICES, DEMO_PRODUCTS
-from planner.models import Device, Patient, Product
+from planner.models import Course, Device, Patient, Procedure, Product
 from tests.factories import make_measurement, make_patient, make_user
 
 
@@ -138,3 +139,16 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def real_password_hashing(settings: object) -> None:
     """Users a separate server process logs in as need a hasher that process knows."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+
+@pytest.fixture
+def procedure(patient: Patient, physician: User) -> Procedure:
+    """The first of two sessions of a signed, booked, albumin-only course (tests.workflow)."""
+    from tests.workflow import create, sign  # tests.workflow imports this module
+
+    create(physician, patient, sessions_count="2")
+    course = Course.objects.get()
+    client = logged_in(physician)
+    client.post(reverse("course-book", args=[course.pk]))
+    sign(client, course)
+    return course.procedures.order_by("number").first()

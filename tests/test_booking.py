@@ -150,14 +150,16 @@ def test_two_concurrent_bookings_of_one_slot_cannot_both_win() -> None:
     assert Procedure.objects.count() == 1
 
 
-def test_the_double_booking_guard_survives_every_migration(db: None) -> None:
+def test_the_double_booking_and_session_guards_survive_every_migration(db: None) -> None:
     """A migration that rebuilds planner_procedure on SQLite drops its triggers; see planner/db_guards.py."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'planner_procedure'")
-            assert {row[0] for row in cursor.fetchall()} == set(db_guards.SQLITE_TRIGGERS)
+            assert {row[0] for row in cursor.fetchall()} == {*db_guards.SQLITE_TRIGGERS, db_guards.SESSION_GUARD}
         else:
             cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", [db_guards.CONSTRAINT])
+            assert cursor.fetchone() == (1,)
+            cursor.execute("SELECT 1 FROM pg_trigger WHERE tgname = %s", [db_guards.SESSION_GUARD])
             assert cursor.fetchone() == (1,)
 
 

@@ -34,6 +34,27 @@ class ReviewedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DeviationFilter(admin.SimpleListFilter):
+    """Records that differ from the booking, the order or what was issued, by kind (records.DEVIATION_KINDS)."""
+
+    title = _("deviations")
+    parameter_name = "deviation"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("any", _("Any")), ("none", _("None")), *records.DEVIATION_KINDS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value == "any":
+            return queryset.exclude(deviation_codes="")
+        if value == "none":
+            return queryset.filter(deviation_codes="")
+        if value in records.DEVIATION_KINDS:
+            # No code is part of another (tests/test_reconciliation.py), so a substring is the code.
+            return queryset.filter(deviation_codes__contains=value)
+        return queryset
+
+
 class AdverseEventInline(admin.TabularInline):
     model = AdverseEvent
     fields = [
@@ -79,6 +100,8 @@ CSV_COLUMNS = [
     ("reviewed_by", lambda r: r.reviewed_by.get_username() if r.reviewed_by else ""),
     ("reviewed_at", lambda r: timezone.localtime(r.reviewed_at).strftime("%Y-%m-%d %H:%M") if r.reviewed_at else ""),
     ("addenda", lambda r: r.addenda.count()),
+    ("deviations", lambda r: r.deviation_codes),
+    ("deviation_reason", lambda r: r.deviation_reason),
     # The order as signed (its frozen plan), never recomputed; blank for an order without one.
     ("planned_exchange_ml", lambda r: _planned(r.procedure.course).get("exchange_volume_ml", "")),
     ("planned_duration_min", lambda r: _planned(r.procedure.course).get("duration_min", "")),
@@ -115,6 +138,7 @@ class SessionRecordAdmin(LogsPatientViews, ReadOnlyMixin, AuditedAdmin):
     list_display = ["procedure", "patient_mrn", "device", "outcome", "worst_event", "reviewed_by", "reviewed_at"]
     list_filter = [
         ReviewedFilter,
+        DeviationFilter,
         "outcome",
         ("procedure__device", admin.RelatedOnlyFieldListFilter),
         ("procedure__course__indication", admin.RelatedOnlyFieldListFilter),

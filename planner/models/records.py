@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from planner.db_guards import LOCKING_OUTCOMES
 from planner.models.catalogue import Product
 from planner.models.orders import Procedure
 
@@ -56,6 +57,14 @@ class SessionRecord(models.Model):
     outcome = models.CharField(_("outcome"), max_length=14, choices=Outcome, default=Outcome.IN_PROGRESS)
     outcome_reason = models.TextField(_("reason (stopped early or not started)"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # What the record contradicts (the booking, the order, what was issued) must be explained once the
+    # session has ended (planner/records.py, reconcile); the codes are kept for the review list's filter.
+    deviation_reason = models.TextField(
+        _("reason for the deviations"),
+        blank=True,
+        help_text=_("Required when the record differs from the booking, the order or the products issued."),
+    )
+    deviation_codes = models.CharField(_("deviations"), max_length=300, blank=True, editable=False)
 
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -107,6 +116,24 @@ class SessionRecord(models.Model):
     @property
     def is_reviewed(self) -> bool:
         return self.reviewed_at is not None
+
+    @property
+    def locks_session(self) -> bool:
+        """Started, given an outcome or reviewed: the session stays where, when and under which order it ran.
+
+        The database holds the same rule (planner/db_guards.py, SESSION_GUARD). A record the blood bank
+        opened by issuing products before check-in does not lock: the session can still move.
+        """
+        return bool(self.started_at or self.reviewed_at or self.outcome in LOCKING_OUTCOMES)
+
+    @staticmethod
+    def locking(prefix: str = "") -> Q:
+        """locks_session as a filter, e.g. Procedure.objects.exclude(SessionRecord.locking("record__"))."""
+        return (
+            Q(**{f"{prefix}started_at__isnull": False})
+            | Q(**{f"{prefix}reviewed_at__isnull": False})
+            | Q(**{f"{prefix}outcome__in": LOCKING_OUTCOMES})
+        )
 
 
 class AdverseEvent(models.Model):
@@ -201,3 +228,9 @@ class SessionAddendum(models.Model):
 
     def __str__(self) -> str:
         return f"{self.written_by} {self.written_at:%Y-%m-%d %H:%M}"
+
+
+def not_yet_run(procedures: models.QuerySet[Procedure]) -> models.QuerySet[Procedure]:
+    """Planned sessions that have not started and have no outcome (SessionRecord.locks_session): the
+    ones an amendment takes over and a cancellation cancels; the others stay with the order they ran under."""
+    return procedures.filter(status=Procedure.Status.PLANNED).exclude(SessionRecord.locking("record__"))

@@ -154,7 +154,11 @@ def _first_planned(procedures: list[Procedure]) -> object:
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     course = _course_for_user(request, pk)
     log_patient_view(request, course.patient, "course-detail")
-    procedures = list(course.procedures.select_related("device").order_by("number"))
+    procedures = list(course.procedures.select_related("device", "record").order_by("number"))
+    for procedure in procedures:
+        # Its real state: a session that started or has an outcome shows it, and is no longer moved.
+        record = getattr(procedure, "record", None)
+        procedure.ran = record if record is not None and record.locks_session else None
     proposals, booking_problem = [], None
     if course.is_editable and not any(p.status == Procedure.Status.PLANNED for p in procedures):
         try:
@@ -296,8 +300,10 @@ def procedure_move(request: HttpRequest, pk: int) -> HttpResponse:
     procedure = get_object_or_404(Procedure.objects.select_related("course", "device"), pk=pk)
     initial = {"device": procedure.device, "starts_at": timezone.localtime(procedure.starts_at).replace(tzinfo=None)}
     form = ProcedureMoveForm(request.POST or None, initial=initial)
-    if procedure.status != Procedure.Status.PLANNED:
-        messages.error(request, _("Only a planned session can be moved."))
+    try:
+        booking.check_not_done(procedure)  # cancelled, or started or recorded: nothing to move
+    except booking.BookingConflict as error:
+        messages.error(request, error.message)
         return redirect(procedure.course)
     if request.method == "POST" and form.is_valid():
         try:
@@ -320,11 +326,14 @@ def procedure_move(request: HttpRequest, pk: int) -> HttpResponse:
 def procedure_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     procedure = get_object_or_404(Procedure.objects.select_related("course"), pk=pk)
     form = ReasonForm(request.POST)
-    if not form.is_valid() or procedure.status != Procedure.Status.PLANNED:
+    if not form.is_valid():
         messages.error(request, _("Give the reason for cancelling a planned session."))
-    else:
+        return redirect(procedure.course)
+    try:
         booking.cancel(procedure, reason=form.cleaned_data["reason"], by=request.user)
         messages.success(request, _("Session cancelled."))
+    except booking.BookingConflict as error:
+        messages.error(request, error.message)
     return redirect(procedure.course)
 
 

@@ -50,11 +50,45 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             saved = form.save(commit=False)
             saved.procedure, saved.recorded_by = procedure, request.user
+            found = _reconciled(saved, procedure)
+            if records.reasons_missing(saved, found):
+                form.add_error(
+                    "deviation_reason",
+                    _("Give the reason for: %(deviations)s") % {"deviations": " ".join(d.message for d in found)},
+                )
+                return _record_page(request, procedure, record, form=form)
             saved.save()
+            _store_deviations(saved, procedure)
             records.update_course_progress(procedure.course)
             messages.success(request, _("Session %(number)s recorded.") % {"number": procedure.number})
             return redirect("procedure-record", pk=procedure.pk)
     return _record_page(request, procedure, record, form=form)
+
+
+def _planned(procedure: Procedure) -> tuple[object, str | None, dict, dict, list]:
+    """The order, or the reason it cannot be read, and what it gives this session (fluids, shares, reasons)."""
+    try:
+        order = plans.order_for(procedure.course)
+    except WorkflowError as error:
+        return None, error.message, {}, {}, []
+    fluids, fractions, reasons = printing.session_fluids(procedure, order)
+    return order, None, fluids, fractions, reasons
+
+
+def _reconciled(record: SessionRecord, procedure: Procedure) -> list[records.Deviation]:
+    """What the record contradicts: the booking, this session's fluids, what was issued (records.reconcile)."""
+    _order, _problem, fluids, _fractions, _reasons = _planned(procedure)
+    issued = list(record.issued_products.select_related("product")) if record.pk else []
+    return records.reconcile(record, procedure, fluids, issued)
+
+
+def _deviations(record: SessionRecord, procedure: Procedure) -> list[records.Deviation]:
+    order = _planned(procedure)[0]
+    return (records.deviations(record, order.plan) if order else []) + _reconciled(record, procedure)
+
+
+def _store_deviations(record: SessionRecord, procedure: Procedure) -> None:
+    records.store_deviations(record, _deviations(record, procedure))
 
 
 def _may_record(request: HttpRequest, record: SessionRecord | None) -> bool:
@@ -73,13 +107,9 @@ def _record_page(
 ) -> HttpResponse:
     """The session's page; a form that failed comes back bound, with what was typed and its errors."""
     may_record = _may_record(request, record)
-    try:
-        order, problem = plans.order_for(procedure.course), None
-    except WorkflowError as error:
-        order, problem = None, error.message
+    order, problem, fluids, fractions, reasons = _planned(procedure)
     planned, session_fluids = {}, {}
     if order is not None:
-        fluids, fractions, reasons = printing.session_fluids(procedure, order)
         planned = {
             **order.plan.rounded,
             "replacement": fluids,
@@ -99,7 +129,7 @@ def _record_page(
             "plan_problem": problem,
             "planned": planned,
             "session_fluids": session_fluids,
-            "deviations": records.deviations(record, order.plan) if record and order else [],
+            "deviations": _deviations(record, procedure) if record else [],
             "event_form": event_form or AdverseEventForm(),
             "issue_form": issue_form or IssuedProductForm(),
             "events": record.adverse_events.select_related("recorded_by") if record else [],
@@ -175,6 +205,7 @@ def issued_product_create(request: HttpRequest, pk: int) -> HttpResponse:
         issued = form.save(commit=False)
         issued.record, issued.issued_by = record, request.user
         issued.save()
+        _store_deviations(record, procedure)
         messages.success(request, _("Issued: %(product)s.") % {"product": issued})
         return redirect("procedure-record", pk=procedure.pk)
 
@@ -184,7 +215,7 @@ def issued_product_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("planner.change_issuedproduct", raise_exception=True)
 def issued_product_given(request: HttpRequest, pk: int) -> HttpResponse:
-    issued = get_object_or_404(IssuedProduct.objects.select_related("record"), pk=pk)
+    issued = get_object_or_404(IssuedProduct.objects.select_related("record__procedure__course"), pk=pk)
     if _locked(request, issued.record):
         return redirect("procedure-record", pk=issued.record.procedure_id)
     raw = request.POST.get("quantity_given", "")
@@ -196,6 +227,7 @@ def issued_product_given(request: HttpRequest, pk: int) -> HttpResponse:
         issued.quantity_given = int(raw)
         try:
             issued.save()
+            _store_deviations(issued.record, issued.record.procedure)
             messages.success(request, _("Recorded as given."))
         except IntegrityError:
             messages.error(request, _("This session has been reviewed and is locked."))

@@ -32,6 +32,7 @@ urlpatterns = [
     path("procedures/<int:pk>/issue/", views.issued_product_create, name="issued-product-create"),
     path("procedures/<int:pk>/addenda/", views.session_addendum_create, name="session-addendum-create"),
     path("issued/<int:pk>/given/", views.issued_product_given, name="issued-product-given"),
+    path("today/", views.today, name="today"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar.ics", views.calendar_ics, name="calendar-ics"),
     path("indications/", views.indication_list, name="indication-list"),

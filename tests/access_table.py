@@ -65,6 +65,7 @@ PAGES: dict[str, Page] = {
     "procedure-move": Page(EDITORS),
     "procedure-cancel": Page(ANY_LOGGED_IN, status=405),
     "procedure-fibrinogen": Page(ANY_LOGGED_IN, status=405),
+    "today": Page(VIEWERS),
     "calendar": Page(VIEWERS),
     "procedure-record": Page(VIEWERS),
     "adverse-event-create": Page(ANY_LOGGED_IN, status=405),

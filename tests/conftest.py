@@ -2,8 +2,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,13 +11,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from planner import db_guards, roles
 from planner.catalogue import load_indications
 from planner.demo import DEMO_DEVICES, DEMO_PRODUCTS
 from planner.models import Course, Device, Patient, Procedure, Product
-from tests.factories import make_measurement, make_patient, make_user
+from tests.factories import make_measured_patient, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -85,17 +82,7 @@ def unit(db: None) -> None:
 
 @pytest.fixture
 def patient(unit: None, physician: User) -> Patient:
-    patient = make_patient(by=physician, sex="female", family_name="王", given_name="秀英")
-    make_measurement(
-        patient=patient,
-        by=physician,
-        taken_at=timezone.now() - timedelta(days=1),
-        weight_kg=Decimal("58"),
-        height_cm=Decimal("158"),
-        haematocrit=Decimal("0.380"),
-        fibrinogen_g_per_l=Decimal("2.9"),
-    )
-    return patient
+    return make_measured_patient(by=physician, sex="female", family_name="王", given_name="秀英")
 
 
 @pytest.fixture

@@ -42,6 +42,7 @@ def make_patient(
     given_name: str = "Anna",
     sex: str = Patient.Sex.FEMALE,
     date_of_birth: date = date(1970, 4, 1),
+    **fields: object,
 ) -> Patient:
     return Patient.objects.create(
         mrn=mrn,
@@ -51,6 +52,7 @@ def make_patient(
         date_of_birth=date_of_birth,
         created_by=by,
         updated_by=by,
+        **fields,
     )
 
 
@@ -130,3 +132,18 @@ def make_procedure(*, course: Course, starts_at: datetime | None = None, number:
         starts_at=starts_at,
         ends_at=starts_at + timedelta(hours=2),
     )
+
+
+def make_measured_patient(*, by: User, **fields: object) -> Patient:
+    """A patient with yesterday's weight, height, haematocrit and fibrinogen: enough to order for."""
+    patient = make_patient(by=by, **fields)
+    make_measurement(
+        patient=patient,
+        by=by,
+        taken_at=timezone.now() - timedelta(days=1),
+        weight_kg=Decimal("58"),
+        height_cm=Decimal("158"),
+        haematocrit=Decimal("0.380"),
+        fibrinogen_g_per_l=Decimal("2.9"),
+    )
+    return patient

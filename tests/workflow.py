@@ -55,7 +55,7 @@ def create(user: User, patient: Patient, **changes: object):
 def booked(user: User, patient: Patient, **changes: object) -> Course:
     """A draft course, created and booked through the pages."""
     create(user, patient, **changes)
-    course = Course.objects.get()
+    course = Course.objects.filter(patient=patient).latest("pk")
     logged_in(user).post(reverse("course-book", args=[course.pk]))
     return course
 

@@ -8,6 +8,7 @@ from planner.views.calendar import (
     calendar,
     calendar_ics,
     day_batch_pdf,
+    today,
 )
 from planner.views.catalogue import (
     device_list,
@@ -55,6 +56,7 @@ __all__ = [
     "session_addendum_create",
     "course_order_pdf",
     "day_batch_pdf",
+    "today",
     "procedure_slip_pdf",
     "api_exchange_plan",
     "calculator",

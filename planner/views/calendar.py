@@ -11,15 +11,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from planner import printing
+from planner import printing, worklist
 from planner.audit import log_patient_views
 from planner.errors import WorkflowError
 from planner.models import Device, Procedure
 
 
 def _calendar_range(request: HttpRequest) -> tuple[date, int]:
+    """The calendar opens on today's day; the week view starts on the Monday of the day asked for."""
     day = _day_from(request)
-    if request.GET.get("view") == "day":
+    if request.GET.get("view", "day") == "day":
         return day, 1
     return day - timedelta(days=day.weekday()), 7
 
@@ -51,6 +52,26 @@ def calendar(request: HttpRequest) -> HttpResponse:
             "first": first,
             "previous": first - step,
             "next": first + step,
+        },
+    )
+
+
+@require_GET
+@permission_required("planner.view_course", raise_exception=True)
+def today(request: HttpRequest) -> HttpResponse:
+    """The blood bank's day: each session with what to prepare, totals, issued against ordered, the batch."""
+    day = _day_from(request)
+    sessions, totals = worklist.day_worklist(day)
+    return render(
+        request,
+        "planner/today.html",
+        {
+            "day": day,
+            "is_today": day == timezone.localdate(),
+            "sessions": sessions,
+            "totals": totals,
+            "previous": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
         },
     )
 

@@ -27,6 +27,9 @@ PATIENT_SEARCH_LIMIT = 50
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Where each role starts: the blood bank (whoever issues products) on its day, everyone else on patients."""
+    if request.user.has_perm("planner.add_issuedproduct"):
+        return redirect("today")
     return redirect("patient-list")
 
 

@@ -13,6 +13,8 @@ from django.db import DatabaseError, IntegrityError, OperationalError, transacti
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from planner.core.limits import InputError
+from planner.core.rhythm import RhythmBreak, rhythm_breaks
 from planner.core.schedule_dates import ClosedDays, Recurrence, session_dates
 from planner.core.schedule_dates import Pattern as DatePattern
 from planner.core.slots import OpeningHours, first_free_slot
@@ -31,6 +33,8 @@ class ProposedSlot:
     device: Device
     starts_at: datetime
     ends_at: datetime
+    # Why the session is not on its prescribed day although another device was free then.
+    note: str = ""
 
 
 def closed_days() -> ClosedDays:
@@ -73,23 +77,70 @@ def _busy(device: Device, day: date, *, excluding: int | None = None) -> list[tu
     ]
 
 
+def equivalent_devices(course: Course) -> list[Device]:
+    """The course's device first, then each other active device an order on it would not change
+    (Device.plan_values identical to the signed ones, or to the course's device before signing)."""
+    wanted = course.signed_device_values() or course.device.plan_values()
+    others = Device.objects.filter(is_active=True).exclude(pk=course.device_id).order_by("name")
+    return [course.device, *(device for device in others if device.plan_values() == wanted)]
+
+
 def propose(course: Course) -> list[ProposedSlot]:
-    """The first free slot on the course's device for each session date; a full day moves to the next open day."""
+    """For each session date, the first free slot on the course's device or an equivalent one; only when
+    all are full does the session move to the next open day (then the page shows the rhythm it breaks)."""
     length, hours, closed = slot_length(course), opening_hours(), closed_days()
+    devices = equivalent_devices(course)
     proposals: list[ProposedSlot] = []
-    for number, day in enumerate(course_dates(course), start=1):
+    for number, prescribed in enumerate(course_dates(course), start=1):
+        day = prescribed
         if proposals:
             day = max(day, timezone.localtime(proposals[-1].starts_at).date() + timedelta(days=1))
+        wanted_day = day
         for _attempt in range(60):
-            slot = first_free_slot(day, length, _busy(course.device, day), hours)
-            if slot is not None:
+            found = next(
+                (
+                    (device, slot)
+                    for device in devices
+                    if (slot := first_free_slot(day, length, _busy(device, day), hours)) is not None
+                ),
+                None,
+            )
+            if found is not None:
                 break
             day = closed.next_open(day + timedelta(days=1))
         else:
             raise BookingConflict(_("No free slot on %(device)s within 60 days.") % {"device": course.device})
+        device, slot = found
         starts_at, ends_at = (timezone.make_aware(moment) for moment in slot)
-        proposals.append(ProposedSlot(number, course.device, starts_at, ends_at))
+        note = _other_devices_note(devices, wanted_day, length, hours) if day != wanted_day else ""
+        proposals.append(ProposedSlot(number, device, starts_at, ends_at, note))
     return proposals
+
+
+def _other_devices_note(equivalent: list[Device], day: date, length: timedelta, hours: OpeningHours) -> str:
+    """Devices free on the day a session could not have, whose other values would need an amendment."""
+    free = [
+        device.name
+        for device in Device.objects.filter(is_active=True).exclude(pk__in=[d.pk for d in equivalent]).order_by("name")
+        if first_free_slot(day, length, _busy(device, day), hours) is not None
+    ]
+    if not free:
+        return ""
+    return _(
+        "%(devices)s free on %(day)s, but with other values than the order's device: using it needs an amendment."
+    ) % {"devices": ", ".join(free), "day": f"{day:%Y-%m-%d}"}
+
+
+def rhythm(course: Course, booked: list[tuple[int, datetime]]) -> list[RhythmBreak]:
+    """Where (session number, start) bookings break the course's prescribed rhythm (planner/core/rhythm.py)."""
+    try:
+        prescribed = course_dates(course)
+    except InputError:
+        return []
+    pairs = [(number, timezone.localtime(start).date()) for number, start in booked if number <= len(prescribed)]
+    return rhythm_breaks(
+        prescribed, pairs, longer_days=settings.RHYTHM_LONGER_DAYS, shorter_days=settings.RHYTHM_SHORTER_DAYS
+    )
 
 
 def _check_free(device: Device, starts_at: datetime, ends_at: datetime, *, excluding: int | None = None) -> None:

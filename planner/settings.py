@@ -285,6 +285,10 @@ FLUID_BALANCE_MARGIN_PERCENT = env_float("FLUID_BALANCE_MARGIN_PERCENT", 10, min
 DURATION_OVERRUN_FACTOR = env_float("DURATION_OVERRUN_FACTOR", 1.5, minimum=1, maximum=5)
 # A session started more than this many hours before or after its booked time is a deviation to explain.
 START_MARGIN_HOURS = env_float("START_MARGIN_HOURS", 2, minimum=0.25, maximum=24)
+# A course's rhythm: booked sessions more than this many days further apart than prescribed, or this
+# many days closer, are shown to the physician before booking and when a session is moved.
+RHYTHM_LONGER_DAYS = env_int("RHYTHM_LONGER_DAYS", 1, minimum=0)
+RHYTHM_SHORTER_DAYS = env_int("RHYTHM_SHORTER_DAYS", 0, minimum=0)
 
 # Paediatric blood volume, mL/kg: preterm neonate, term neonate, infant, child.
 PAEDIATRIC_ML_PER_KG = tuple(

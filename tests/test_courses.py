@@ -188,7 +188,7 @@ def test_cancelling_a_session_needs_a_reason(draft: Course, physician: User, nur
 
 def test_the_nurse_sees_the_week_on_the_calendar(draft: Course, physician: User, nurse: User) -> None:
     logged_in(physician).post(reverse("course-book", args=[draft.pk]))
-    body = logged_in(nurse).get(reverse("calendar"), {"on": next_monday().isoformat()}).content.decode()
+    body = logged_in(nurse).get(reverse("calendar"), {"on": next_monday().isoformat(), "view": "week"}).content.decode()
     assert body.count("王秀英") == 3  # Monday, Wednesday, Friday of that week
     day = logged_in(nurse).get(reverse("calendar"), {"on": next_monday().isoformat(), "view": "day"}).content
     assert day.decode().count("王秀英") == 1
@@ -213,7 +213,7 @@ def test_calendar_and_course_pages_are_bounded(
     for course in Course.objects.all():
         client.post(reverse("course-book", args=[course.pk]))
     with django_assert_max_num_queries(12):
-        calendar = client.get(reverse("calendar"), {"on": next_monday().isoformat()})
+        calendar = client.get(reverse("calendar"), {"on": next_monday().isoformat(), "view": "week"})
     # Three courses booked from the same Monday: the week shows a link to each of them.
     body = calendar.content.decode()
     assert all(reverse("course-detail", args=[course.pk]) in body for course in Course.objects.all())

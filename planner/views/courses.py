@@ -168,6 +168,9 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     starts = [p.starts_at for p in procedures if p.status == Procedure.Status.PLANNED] or [
         p.starts_at for p in proposals
     ]
+    booked = [(p.number, p.starts_at) for p in procedures if p.status == Procedure.Status.PLANNED] or [
+        (p.number, p.starts_at) for p in proposals
+    ]
     doses = [
         Dose(drug, given_at)
         for drug, given_at in (("rituximab", course.rituximab_last_at), ("ivig", course.ivig_last_at))
@@ -199,6 +202,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "proposals": proposals,
             "booking_problem": booking_problem,
             "gap_warnings": gap_warnings(starts, doses),
+            "rhythm_breaks": booking.rhythm(course, booked),
             "versions": versions,
             "reason_form": ReasonForm(),
         },
@@ -315,6 +319,10 @@ def procedure_move(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
             messages.success(request, _("Session moved."))
+            planned = procedure.course.procedures.filter(status=Procedure.Status.PLANNED)
+            for broken in booking.rhythm(procedure.course, list(planned.values_list("number", "starts_at"))):
+                if procedure.number in (broken.number, broken.previous):
+                    messages.warning(request, broken.message)
             return redirect(procedure.course)
         except booking.BookingConflict as error:
             form.add_error("starts_at", error.message)

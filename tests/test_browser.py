@@ -329,3 +329,29 @@ def test_the_language_switcher_in_a_real_browser(
     expect(page.locator("main")).to_contain_text("Pemphigus vulgaris")
     assert not problems
     context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(768, 1024), (390, 844), (1200, 900)])
+def test_nothing_is_off_screen_on_a_tablet_or_a_phone(
+    browser: "Browser", live_server: object, staff: dict[str, User], width: int, height: int
+) -> None:
+    """Issue 14: at 768 px the header did not collapse; the page was 1,011 px wide, Log out off screen."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "reviewer")  # the longest menu: the planner's pages and the administration
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    for path in ("/patients/", "/today/", "/calendar/?view=week", "/calculator/", "/indications/"):
+        page.goto(path)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"{path} is {wide} px wide at {width} px"
+        toggler = page.locator("nav .navbar-toggler")
+        if toggler.is_visible():
+            toggler.click()
+        log_out = page.locator("nav button", has_text="Log out")
+        expect(log_out).to_be_visible()
+        box = log_out.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= width, f"Log out is off screen on {path}"
+    page.screenshot(path=ARTIFACTS / f"30-menu-at-{width}.png", full_page=False)
+    context.close()

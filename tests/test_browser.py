@@ -419,3 +419,30 @@ def test_the_main_pages_have_no_serious_accessibility_violation(
                 found[f"{username} {path}"] = serious
         context.close()
     assert found == {}
+
+
+def test_the_bedside_record_has_tap_targets_of_44_px_on_a_tablet(
+    browser: "Browser", live_server: object, demo_unit: None
+) -> None:
+    procedure = Course.objects.filter(frozen_plan__isnull=False).order_by("pk").first().procedures.first()
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 768, "height": 1024})
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "nurse")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(f"/procedures/{procedure.pk}/record/")
+    controls = page.locator(
+        ".bedside button:visible, .bedside input:not([type=checkbox]):not([type=hidden]):visible, "
+        ".bedside select:visible, .bedside textarea:visible, .bedside .form-check:visible, .bedside summary:visible"
+    )
+    small = []
+    for index in range(controls.count()):
+        box = controls.nth(index).bounding_box()
+        if box is not None and box["height"] < 44:
+            small.append((controls.nth(index).evaluate("e => e.outerHTML.slice(0, 80)"), round(box["height"])))
+    assert controls.count() > 20
+    assert small == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    page.screenshot(path=ARTIFACTS / "31-bedside-record-at-768.png", full_page=True)
+    context.close()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.core.client_address import client_address, trusted_networks
+from planner.core.client_address import _without_port, client_address, trusted_networks
 from planner.core.identity import is_canonical, normalise_mrn
 from planner.core.spreadsheet import FORMULA_STARTS, safe_cell, safe_row
 
@@ -210,6 +210,27 @@ def test_a_typo_in_the_trusted_proxies_is_an_error() -> None:
 )
 def test_the_client_is_the_right_most_untrusted_address(remote: str | None, forwarded: str | None, client: str) -> None:
     assert client_address(remote, forwarded, PROXY) == client
+
+
+@pytest.mark.parametrize(
+    ("entry", "address"),
+    [
+        ("203.0.113.9:443", "203.0.113.9"),
+        ("203.0.113.9", "203.0.113.9"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("[2001:db8::1]", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),  # several colons: an IPv6 address, not a port
+        ("[]:443", ""),  # brackets around nothing: nothing, which is no address
+        ("[1]:2]", "[1]:2]"),  # the first "]" closes the address: what follows is no port
+        ("[::1]x443", "[::1]x443"),  # a port needs its colon
+        ("[::1]:x43", "[::1]:x43"),  # and only digits after it
+        ("[::1]:", "[::1]:"),
+        ("203.0.113.9:", "203.0.113.9:"),
+        ("203.0.113.9:https", "203.0.113.9:https"),
+    ],
+)
+def test_an_entry_is_read_without_its_port_or_brackets(entry: str, address: str) -> None:
+    assert _without_port(entry) == address
 
 
 def test_without_trusted_proxies_the_header_is_never_read() -> None:

@@ -165,7 +165,14 @@ _REVIEW_TABLES = (
     ("planner_sessionrecord", "id"),
     ("planner_adverseevent", "record_id"),
     ("planner_issuedproduct", "record_id"),
+    ("planner_runsheetentry", "record_id"),  # from migration 0021; earlier migrations skip it
 )
+
+
+def _review_tables(schema_editor: BaseDatabaseSchemaEditor) -> list[tuple[str, str]]:
+    """The guarded tables that exist at this point of the migrations."""
+    existing = set(schema_editor.connection.introspection.table_names())
+    return [(table, column) for table, column in _REVIEW_TABLES if table in existing]
 
 
 def _reviewed(row: str, record_column: str) -> str:
@@ -175,7 +182,7 @@ def _reviewed(row: str, record_column: str) -> str:
 def install_review_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
     vendor = schema_editor.connection.vendor
     remove_review_guard(apps, schema_editor)
-    for table, record_column in _REVIEW_TABLES:
+    for table, record_column in _review_tables(schema_editor):
         if vendor == "postgresql":
             if table == "planner_sessionrecord":
                 check = "(TG_OP = 'UPDATE' OR TG_OP = 'DELETE') AND OLD.reviewed_at IS NOT NULL"
@@ -213,7 +220,7 @@ def install_review_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) 
 
 
 def remove_review_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for table, _column in _REVIEW_TABLES:
+    for table, _column in _review_tables(schema_editor):
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {REVIEW_GUARD}_{table} ON {table}")
             schema_editor.execute(f"DROP FUNCTION IF EXISTS {REVIEW_GUARD}_{table}()")
@@ -275,3 +282,16 @@ def remove_session_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) 
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {SESSION_GUARD}()")
     else:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {SESSION_GUARD}")
+
+
+def remove_record_guards(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Before SQLite rebuilds planner_sessionrecord (adding a column): the review and session guards'
+    triggers read that table and would break the rebuild's rename, so they go first (0020, 0021)."""
+    remove_session_guard(apps, schema_editor)
+    remove_review_guard(apps, schema_editor)
+
+
+def install_record_guards(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """After such a rebuild: the review guard (on every record table that exists by then) and the session guard."""
+    install_review_guard(apps, schema_editor)
+    install_session_guard(apps, schema_editor)

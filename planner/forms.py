@@ -23,6 +23,7 @@ from planner.models import (
     Measurement,
     Patient,
     Product,
+    RunSheetEntry,
     SessionAddendum,
     SessionRecord,
 )
@@ -379,6 +380,13 @@ class SessionRecordForm(forms.ModelForm):
             "saline_given_ml",
             "anticoagulant_used_ml",
             "calcium_given_ml",
+            "inlet_flow_ml_per_min",
+            "plasma_flow_ml_per_min",
+            "inlet_ac_ratio",
+            "ac_infusion_rate",
+            "kit_lot",
+            "anticoagulant_lot",
+            "device_serial",
             "outcome",
             "outcome_reason",
             "deviation_reason",
@@ -412,6 +420,42 @@ class SessionRecordForm(forms.ModelForm):
             cleaned.get("consent_confirmed") and cleaned.get("access_working")
         ):
             self.add_error("consent_confirmed", _("Confirm consent and working access before the procedure."))
+        return cleaned
+
+
+class RunSheetEntryForm(forms.ModelForm):
+    """One timed row of the run sheet, added as the run goes."""
+
+    class Meta:
+        model = RunSheetEntry
+        fields = [
+            "taken_at",
+            "systolic_bp_mmhg",
+            "diastolic_bp_mmhg",
+            "heart_rate_per_min",
+            "spo2_percent",
+            "ionised_calcium_mmol_per_l",
+            "calcium_given_ml",
+            "symptoms",
+        ]
+        widgets = {"taken_at": IsoDateTimeInput()}
+        field_classes = {"taken_at": PlausibleDateTimeField}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("auto_id", "run_%s")  # distinct HTML ids on the shared session page
+        kwargs.setdefault("initial", {"taken_at": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)})
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        measured = [name for name in self.Meta.fields if name != "taken_at" and cleaned.get(name) not in (None, "")]
+        if not measured:
+            raise forms.ValidationError(_("Enter at least one value for this time."))
+        if cleaned.get("taken_at") and cleaned["taken_at"] > timezone.now() + FUTURE_TOLERANCE:
+            self.add_error("taken_at", _("This time is in the future."))
+        systolic, diastolic = cleaned.get("systolic_bp_mmhg"), cleaned.get("diastolic_bp_mmhg")
+        if systolic is not None and diastolic is not None and systolic <= diastolic:
+            self.add_error("diastolic_bp_mmhg", _("The diastolic pressure must be below the systolic."))
         return cleaned
 
 

@@ -188,6 +188,14 @@ def issue_slip_pdf(procedure: Procedure) -> bytes:
     return _render("pdf/documents.html", {"documents": [("slip", slip_data(procedure, order))]})
 
 
+def run_sheet_pdf(procedure: Procedure) -> bytes:
+    """A blank run sheet for one session, with the order's numbers and warnings (planner/views/records.py)."""
+    order = plans.order_for(procedure.course)
+    return _render(
+        "pdf/documents.html", {"documents": [("runsheet", slip_data(procedure, order))], "run_rows": range(12)}
+    )
+
+
 def day_procedures(day: date) -> list[Procedure]:
     start = timezone.make_aware(datetime.combine(day, time()))
     return list(

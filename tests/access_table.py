@@ -69,6 +69,8 @@ PAGES: dict[str, Page] = {
     "calendar": Page(VIEWERS),
     "procedure-record": Page(VIEWERS),
     "adverse-event-create": Page(ANY_LOGGED_IN, status=405),
+    "run-sheet-entry-create": Page(ANY_LOGGED_IN, status=405),
+    "run-sheet-pdf": Page(VIEWERS),
     "issued-product-create": Page(ANY_LOGGED_IN, status=405),
     "issued-product-given": Page(ANY_LOGGED_IN, status=405),
     "session-addendum-create": Page(ANY_LOGGED_IN, status=405),

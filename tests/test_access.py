@@ -70,6 +70,8 @@ def urls(physician: User) -> dict[str, str]:
         "course-order-pdf": [course.pk],
         "procedure-record": [procedure.pk],
         "adverse-event-create": [procedure.pk],
+        "run-sheet-entry-create": [procedure.pk],
+        "run-sheet-pdf": [procedure.pk],
         "issued-product-create": [procedure.pk],
         "issued-product-given": [issued.pk],
         "session-addendum-create": [procedure.pk],

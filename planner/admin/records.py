@@ -16,7 +16,8 @@ from planner.admin.clinical import ReadOnlyMixin
 from planner.audit import log_patient_views
 from planner.core.codec import plan_from_json
 from planner.core.spreadsheet import safe_row
-from planner.models import AdverseEvent, Course, IssuedProduct, SessionAddendum, SessionRecord
+from planner.forms import RunSheetEntryForm
+from planner.models import AdverseEvent, Course, IssuedProduct, RunSheetEntry, SessionAddendum, SessionRecord
 
 
 class ReviewedFilter(admin.SimpleListFilter):
@@ -77,6 +78,19 @@ class AdverseEventInline(admin.TabularInline):
 class IssuedProductInline(admin.TabularInline):
     model = IssuedProduct
     fields = ["product", "lot_number", "abo_group", "quantity", "quantity_given", "issued_by", "issued_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class RunSheetInline(admin.TabularInline):
+    """The run sheet's timed rows: read here, added at the bedside only."""
+
+    model = RunSheetEntry
+    fields = [*RunSheetEntryForm.Meta.fields, "recorded_by"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -154,7 +168,7 @@ class SessionRecordAdmin(LogsPatientViews, ReadOnlyMixin, AuditedAdmin):
         "procedure__course__original",
         "reviewed_by",
     ]
-    inlines = [AdverseEventInline, IssuedProductInline, SessionAddendumInline]
+    inlines = [RunSheetInline, AdverseEventInline, IssuedProductInline, SessionAddendumInline]
     actions = ["mark_reviewed", "export_csv"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SessionRecord]:

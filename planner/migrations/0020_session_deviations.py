@@ -2,24 +2,7 @@
 
 from django.db import migrations, models
 
-from planner.db_guards import (
-    install_review_guard,
-    install_session_guard,
-    remove_review_guard,
-    remove_session_guard,
-)
-
-
-def remove_guards(apps, schema_editor):
-    # SQLite rebuilds planner_sessionrecord to add the columns; triggers on other tables that read it
-    # (the review and session guards) would break the rebuild's rename, so they go first.
-    remove_session_guard(apps, schema_editor)
-    remove_review_guard(apps, schema_editor)
-
-
-def install_guards(apps, schema_editor):
-    install_review_guard(apps, schema_editor)
-    install_session_guard(apps, schema_editor)
+from planner.db_guards import install_record_guards, remove_record_guards
 
 
 class Migration(migrations.Migration):
@@ -29,7 +12,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(remove_guards, install_guards),
+        migrations.RunPython(remove_record_guards, install_record_guards),
         migrations.AddField(
             model_name='historicalsessionrecord',
             name='deviation_codes',
@@ -50,5 +33,5 @@ class Migration(migrations.Migration):
             name='deviation_reason',
             field=models.TextField(blank=True, help_text='Required when the record differs from the booking, the order or the products issued.', verbose_name='reason for the deviations'),
         ),
-        migrations.RunPython(install_guards, remove_guards),
+        migrations.RunPython(install_record_guards, remove_record_guards),
     ]

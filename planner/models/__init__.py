@@ -12,13 +12,14 @@ from planner.models.patients import (
     PatientQuerySet,
     PatientView,
 )
-from planner.models.records import AdverseEvent, IssuedProduct, SessionAddendum, SessionRecord
+from planner.models.records import AdverseEvent, IssuedProduct, RunSheetEntry, SessionAddendum, SessionRecord
 from planner.models.submissions import Submission
 from planner.models.tokens import ApiToken, ApiTokenQuerySet
 
 __all__ = [
     "AdverseEvent",
     "IssuedProduct",
+    "RunSheetEntry",
     "SessionAddendum",
     "SessionRecord",
     "Submission",

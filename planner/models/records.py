@@ -1,5 +1,6 @@
 """What happened at each session: the nurse's record, adverse events and the products given."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,9 +10,30 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from planner.core import limits
+from planner.core.limits import Range
 from planner.db_guards import LOCKING_OUTCOMES
 from planner.models.catalogue import Product
 from planner.models.orders import Procedure
+from planner.validators import in_range
+
+
+@dataclass(frozen=True)
+class _RunRanges:
+    """Plausible values on a run sheet: typing mistakes stop here, real extremes still go in."""
+
+    systolic: Range = Range(Decimal(40), Decimal(300))
+    diastolic: Range = Range(Decimal(20), Decimal(200))
+    heart_rate: Range = Range(Decimal(20), Decimal(250))
+    spo2: Range = Range(Decimal(50), Decimal(100))
+    calcium_given: Range = Range(Decimal(0), Decimal(100))
+    inlet_flow: Range = Range(Decimal(5), Decimal(150))
+    plasma_flow: Range = Range(Decimal(1), Decimal(100))
+    inlet_ac_ratio: Range = Range(Decimal(4), Decimal(30))
+    ac_infusion_rate: Range = Range(Decimal("0.1"), Decimal("3.0"))
+
+
+RUN = _RunRanges()
 
 
 class SessionRecord(models.Model):
@@ -57,6 +79,32 @@ class SessionRecord(models.Model):
     outcome = models.CharField(_("outcome"), max_length=14, choices=Outcome, default=Outcome.IN_PROGRESS)
     outcome_reason = models.TextField(_("reason (stopped early or not started)"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The device as set up for the run (the device screen), and what was used, for traceability.
+    inlet_flow_ml_per_min = models.PositiveSmallIntegerField(
+        _("inlet flow (mL/min)"), null=True, blank=True, validators=[in_range(RUN.inlet_flow, "mL/min")]
+    )
+    plasma_flow_ml_per_min = models.PositiveSmallIntegerField(
+        _("plasma flow (mL/min)"), null=True, blank=True, validators=[in_range(RUN.plasma_flow, "mL/min")]
+    )
+    inlet_ac_ratio = models.DecimalField(
+        _("inlet:AC ratio (N:1)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[in_range(RUN.inlet_ac_ratio)],
+    )
+    ac_infusion_rate = models.DecimalField(
+        _("AC infusion rate (mL/min per L TBV)"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[in_range(RUN.ac_infusion_rate)],
+    )
+    kit_lot = models.CharField(_("kit lot number"), max_length=40, blank=True)
+    anticoagulant_lot = models.CharField(_("ACD-A lot number"), max_length=40, blank=True)
+    device_serial = models.CharField(_("device serial number"), max_length=40, blank=True)
     # What the record contradicts (the booking, the order, what was issued) must be explained once the
     # session has ended (planner/records.py, reconcile); the codes are kept for the review list's filter.
     deviation_reason = models.TextField(
@@ -134,6 +182,64 @@ class SessionRecord(models.Model):
             | Q(**{f"{prefix}reviewed_at__isnull": False})
             | Q(**{f"{prefix}outcome__in": LOCKING_OUTCOMES})
         )
+
+
+class RunSheetEntry(models.Model):
+    """One timed row of the bedside run sheet: vitals, symptoms, and a repeat ionised calcium with the
+    calcium given for it. Added as the run goes, locked with the record once it is reviewed."""
+
+    record = models.ForeignKey(SessionRecord, on_delete=models.PROTECT, related_name="run_sheet")
+    taken_at = models.DateTimeField(_("time"))
+    systolic_bp_mmhg = models.PositiveSmallIntegerField(
+        _("systolic BP (mmHg)"), null=True, blank=True, validators=[in_range(RUN.systolic, "mmHg")]
+    )
+    diastolic_bp_mmhg = models.PositiveSmallIntegerField(
+        _("diastolic BP (mmHg)"), null=True, blank=True, validators=[in_range(RUN.diastolic, "mmHg")]
+    )
+    heart_rate_per_min = models.PositiveSmallIntegerField(
+        _("heart rate (/min)"), null=True, blank=True, validators=[in_range(RUN.heart_rate, "/min")]
+    )
+    spo2_percent = models.PositiveSmallIntegerField(
+        _("SpO₂ (%)"), null=True, blank=True, validators=[in_range(RUN.spo2, "%")]
+    )
+    ionised_calcium_mmol_per_l = models.DecimalField(
+        _("ionised calcium (mmol/L)"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[in_range(limits.IONISED_CALCIUM_MMOL_PER_L, "mmol/L")],
+    )
+    calcium_given_ml = models.DecimalField(
+        # xgettext:no-python-format
+        _("calcium gluconate 10 % given (mL)"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[in_range(RUN.calcium_given, "mL")],
+    )
+    symptoms = models.CharField(_("symptoms"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("run sheet entry")
+        verbose_name_plural = _("run sheet")
+        ordering = ["taken_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(systolic_bp_mmhg__isnull=True)
+                | Q(diastolic_bp_mmhg__isnull=True)
+                | Q(systolic_bp_mmhg__gt=models.F("diastolic_bp_mmhg")),
+                name="runsheetentry_systolic_above_diastolic",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record} {self.taken_at:%H:%M}"
 
 
 class AdverseEvent(models.Model):

@@ -45,6 +45,8 @@ from planner.views.records import (
     issued_product_create,
     issued_product_given,
     procedure_record,
+    run_sheet_entry_create,
+    run_sheet_pdf,
     session_addendum_create,
 )
 
@@ -53,6 +55,8 @@ __all__ = [
     "issued_product_create",
     "issued_product_given",
     "procedure_record",
+    "run_sheet_entry_create",
+    "run_sheet_pdf",
     "session_addendum_create",
     "course_order_pdf",
     "day_batch_pdf",

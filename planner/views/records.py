@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from csp.decorators import csp_exempt
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import IntegrityError
@@ -9,13 +10,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from planner import plans, printing, records
 from planner.audit import log_patient_view
 from planner.core.exchange import volume
 from planner.errors import WorkflowError
-from planner.forms import AdverseEventForm, IssuedProductForm, SessionAddendumForm, SessionRecordForm
+from planner.forms import (
+    AdverseEventForm,
+    IssuedProductForm,
+    RunSheetEntryForm,
+    SessionAddendumForm,
+    SessionRecordForm,
+)
 from planner.models import IssuedProduct, Procedure, SessionRecord
 from planner.submissions import submit_once
 from planner.validators import errors_as_sentence
@@ -104,6 +111,7 @@ def _record_page(
     event_form: AdverseEventForm | None = None,
     issue_form: IssuedProductForm | None = None,
     addendum_form: SessionAddendumForm | None = None,
+    run_form: RunSheetEntryForm | None = None,
 ) -> HttpResponse:
     """The session's page; a form that failed comes back bound, with what was typed and its errors."""
     may_record = _may_record(request, record)
@@ -136,6 +144,8 @@ def _record_page(
             "issued": record.issued_products.select_related("product", "issued_by") if record else [],
             "addenda": record.addenda.select_related("written_by") if record else [],
             "addendum_form": addendum_form or SessionAddendumForm(),
+            "run_form": run_form or RunSheetEntryForm(),
+            "run_sheet": record.run_sheet.select_related("recorded_by") if record else [],
         },
     )
 
@@ -184,6 +194,49 @@ def adverse_event_create(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("procedure-record", pk=procedure.pk)
 
     return submit_once(request, create)
+
+
+@require_POST
+@permission_required("planner.change_sessionrecord", raise_exception=True)
+def run_sheet_entry_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """A timed row of the run sheet: vitals, symptoms, a repeat ionised calcium and the calcium given."""
+    procedure = _procedure(pk)
+
+    def create() -> HttpResponse:
+        record = _record_for_child(request, procedure)
+        form = RunSheetEntryForm(request.POST)
+        if record is not None:
+            if not form.is_valid():
+                messages.error(request, errors_as_sentence(form))
+                return _record_page(request, procedure, record, run_form=form)
+            entry = form.save(commit=False)
+            entry.record, entry.recorded_by = record, request.user
+            entry.save()
+            messages.success(
+                request, _("Run sheet: %(time)s added.") % {"time": f"{timezone.localtime(entry.taken_at):%H:%M}"}
+            )
+        return redirect("procedure-record", pk=procedure.pk)
+
+    return submit_once(request, create)
+
+
+@csp_exempt()  # as the order sheet: see planner/views/courses.py
+@require_GET
+@permission_required("planner.view_sessionrecord", raise_exception=True)
+def run_sheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The session's blank run sheet, carrying the order's numbers: for downtime and the paper chart."""
+    procedure = _procedure(pk)
+    try:
+        content = printing.run_sheet_pdf(procedure)
+    except WorkflowError as error:
+        messages.error(request, error.message)
+        return redirect("procedure-record", pk=procedure.pk)
+    log_patient_view(request, procedure.course.patient, "run-sheet")
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="run-sheet-{procedure.course.order_number}-session-{procedure.number}.pdf"'
+    )
+    return response
 
 
 @require_POST

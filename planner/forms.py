@@ -35,19 +35,27 @@ EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 
 class IsoDateInput(forms.DateInput):
-    """The browser's date picker: always ISO, whatever the language."""
+    """A date typed or picked as YYYY-MM-DD in every language.
 
-    input_type = "date"
+    Not the browser's own date input, which follows the browser's locale (mm/dd/yyyy) whatever the
+    page's language: a text field, with the vendored picker (static/planner/planner.js) on it.
+    """
+
+    input_type = "text"
 
     def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
+        iso = {"placeholder": "YYYY-MM-DD", "inputmode": "numeric", "autocomplete": "off", "data-datepicker": ""}
+        super().__init__({**iso, **(attrs or {})}, format="%Y-%m-%d")
 
 
 class IsoDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
+    """A date and time typed as YYYY-MM-DD HH:MM in every language (a text field, as IsoDateInput)."""
+
+    input_type = "text"
 
     def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+        iso = {"placeholder": "YYYY-MM-DD HH:MM", "autocomplete": "off"}
+        super().__init__({**iso, **(attrs or {})}, format="%Y-%m-%d %H:%M")
 
 
 class PlausibleDateTimeField(forms.DateTimeField):

@@ -446,3 +446,34 @@ def test_the_bedside_record_has_tap_targets_of_44_px_on_a_tablet(
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
     page.screenshot(path=ARTIFACTS / "31-bedside-record-at-768.png", full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_dates_are_iso_in_both_languages_with_a_picker_and_the_keyboard(
+    browser: "Browser", live_server: object, staff: dict[str, User], language: str
+) -> None:
+    """Issue 14: the browser's own date input followed its locale (mm/dd/yyyy), not the app's language."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.goto("/accounts/login/")
+    page.click(f"nav button[value={language}]")
+    page.fill("#id_username", "physician")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto("/patients/new/")
+    born = page.locator("#id_date_of_birth")
+    assert born.get_attribute("type") == "text"
+    assert born.get_attribute("placeholder") == "YYYY-MM-DD"
+    born.click()
+    picker = page.locator(".datepicker.active")
+    expect(picker).to_be_visible()
+    expect(picker).to_contain_text("2" if language == "en" else "日")  # the month's days, or 日 for Sunday
+    picker.locator(".datepicker-cell.day:not(.prev):not(.next)").first.click()
+    assert re.fullmatch(r"\d{4}-\d{2}-01", born.input_value())
+    born.fill("1978-03-14")  # typed, as before
+    assert born.input_value() == "1978-03-14"
+    page.screenshot(path=ARTIFACTS / f"32-date-picker-{language}.png", full_page=False)
+    assert not problems
+    context.close()

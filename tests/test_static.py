@@ -31,3 +31,13 @@ def test_no_template_loads_anything_from_another_host() -> None:
         for match in re.finditer(r'(?:src|href)="(https?:)?//', template.read_text(encoding="utf-8")):
             offenders.append(f"{template.relative_to(ROOT)}: {match.group(0)}")
     assert not offenders
+
+
+def test_each_vendored_folder_has_its_licence_and_a_row_in_the_record() -> None:
+    vendor = ROOT / "static" / "vendor"
+    record = (vendor / "README.md").read_text(encoding="utf-8")
+    folders = [folder for folder in vendor.iterdir() if folder.is_dir()]
+    assert {folder.name for folder in folders} >= {"bootstrap-5.3.9", "vanillajs-datepicker-1.3.4"}
+    for folder in folders:
+        assert (folder / "LICENSE").is_file(), folder.name
+        assert f"`{folder.name}/" in record, folder.name

@@ -27,3 +27,12 @@ window.addEventListener("pageshow", (event) => {
     });
   });
 });
+// Dates as YYYY-MM-DD in every language: a text field with a picker (vanillajs-datepicker, vendored),
+// keyboard entry kept. The picker speaks the page's language.
+document.addEventListener("DOMContentLoaded", () => {
+  if (typeof Datepicker === "undefined") return;
+  const language = document.documentElement.lang.startsWith("zh") ? "zh-CN" : "en";
+  document.querySelectorAll("input[data-datepicker]").forEach((input) => {
+    new Datepicker(input, { format: "yyyy-mm-dd", language, autohide: true, weekStart: 1, buttonClass: "btn" });
+  });
+});

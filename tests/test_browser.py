@@ -414,6 +414,8 @@ def test_the_main_pages_have_no_serious_accessibility_violation(
                 "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
                 ".map(v => [v.id, v.impact, v.nodes.length])"
             )
+            if username == "bloodbank" and path.startswith("/today/"):
+                page.screenshot(path=ARTIFACTS / "33-bloodbank-today.png", full_page=True)
             serious = [tuple(v) for v in violations if v[1] in ("critical", "serious")]
             if serious:
                 found[f"{username} {path}"] = serious

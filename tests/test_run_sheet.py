@@ -153,3 +153,13 @@ def test_the_blank_run_sheet_carries_the_orders_numbers(procedure: Procedure, nu
     assert "Kit lot" in text and "ACD-A lot" in text and "Every 15 to 30 minutes" in text
     assert "Issue slip" not in text and text.count("\f") == 1  # one page: the run sheet alone
     assert PatientView.objects.filter(page="run-sheet", user=nurse).count() == 1
+
+
+def test_each_volume_shows_its_planned_value_beside_the_field(procedure: Procedure, nurse: User) -> None:
+    """At the bedside on a tablet the planned column sat below the whole form: now under each field."""
+    course = Procedure.objects.get(pk=procedure.pk).course
+    rounded = plans.order_for(course).plan.rounded
+    form = logged_in(nurse).get(reverse("procedure-record", args=[procedure.pk])).context["form"]
+    assert form.fields["plasma_removed_ml"].help_text == f"Planned: {rounded['exchange_volume_ml']} mL"
+    assert form.fields["albumin_given_ml"].help_text == f"Planned: {rounded['replacement']['albumin_ml']} mL"
+    assert form.fields["calcium_given_ml"].help_text == f"Planned: {rounded['calcium_gluconate_ml']} mL"

@@ -124,13 +124,15 @@ def _record_page(
             "fluid_balance_percent": volume(100 * order.plan.request.fluids.fluid_balance),
         }
         session_fluids = {"fractions": fractions, "reasons": reasons}
+    form = form or SessionRecordForm(instance=record)
+    _planned_beside(form, planned)
     return render(
         request,
         "planner/procedure_record.html",
         {
             "procedure": procedure,
             "record": record,
-            "form": form or SessionRecordForm(instance=record),
+            "form": form,
             "read_rows": _readable(record) if record and not may_record else [],
             "may_record": may_record,
             "order": order,
@@ -148,6 +150,28 @@ def _record_page(
             "run_sheet": record.run_sheet.select_related("recorded_by") if record else [],
         },
     )
+
+
+# Each volume the nurse records, and where the order's plan for this session says it.
+_PLANNED_FOR_FIELD = {
+    "whole_blood_processed_ml": ("whole_blood_processed_ml",),
+    "plasma_removed_ml": ("exchange_volume_ml",),
+    "albumin_given_ml": ("replacement", "albumin_ml"),
+    "plasma_given_ml": ("replacement", "plasma_ml"),
+    "saline_given_ml": ("replacement", "saline_ml"),
+    "anticoagulant_used_ml": ("anticoagulant_ml",),
+    "calcium_given_ml": ("calcium_gluconate_ml",),
+}
+
+
+def _planned_beside(form: SessionRecordForm, planned: dict) -> None:
+    """The planned value under each field at the bedside, where the actual one is typed."""
+    for name, path in _PLANNED_FOR_FIELD.items():
+        value: object = planned
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None and name in form.fields:
+            form.fields[name].help_text = _("Planned: %(value)s mL") % {"value": value}
 
 
 def _readable(record: SessionRecord) -> list[tuple[str, object]]:

@@ -434,6 +434,19 @@ def test_the_bedside_record_has_tap_targets_of_44_px_on_a_tablet(
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("main button[type=submit]")
     page.goto(f"/procedures/{procedure.pk}/record/")
+    # Check in, then chart the run at the tablet: a row of the run sheet.
+    page.check("#id_consent_confirmed")
+    page.check("#id_access_working")
+    page.select_option("#id_outcome", "in_progress")
+    page.locator("main form[method=post]").first.locator("button[type=submit]").click()
+    expect(page.locator("main")).to_contain_text("recorded")
+    page.fill("#run_systolic_bp_mmhg", "112")
+    page.fill("#run_diastolic_bp_mmhg", "70")
+    page.fill("#run_heart_rate_per_min", "88")
+    page.fill("#run_symptoms", "Tingling lips")
+    page.locator("form[action$='/run-sheet/'] button[type=submit]").click()
+    expect(page.locator("[data-run-sheet]")).to_contain_text("112/70")
+    expect(page.locator("[data-run-sheet]")).to_contain_text("Tingling lips")
     controls = page.locator(
         ".bedside button:visible, .bedside input:not([type=checkbox]):not([type=hidden]):visible, "
         ".bedside select:visible, .bedside textarea:visible, .bedside .form-check:visible, .bedside summary:visible"

@@ -88,7 +88,7 @@ def test_a_time_before_birth_is_refused(nurse: User, patient: Patient) -> None:
 
 def test_the_form_starts_at_the_current_time(nurse: User, patient: Patient) -> None:
     body = logged_in(nurse).get(reverse("measurement-create", args=[patient.pk])).content.decode()
-    assert timezone.localtime().strftime("%Y-%m-%dT") in body
+    assert f'value="{timezone.localtime():%Y-%m-%d} ' in body  # YYYY-MM-DD HH:MM, typed as ISO in every language
 
 
 def test_editing_a_measurement_keeps_who_entered_it_and_records_who_changed_it(

@@ -228,9 +228,9 @@ def check_device_fits_order(course: Course, device: Device) -> None:
 
 def check_not_done(procedure: Procedure) -> None:
     """A session that has started or been recorded stays where and when it ran (SessionRecord.locks_session)."""
-    record = SessionRecord.objects.filter(procedure=procedure).first()
     if procedure.status == Procedure.Status.CANCELLED:
         raise BookingConflict(_("Session %(number)s is cancelled.") % {"number": procedure.number})
+    record = SessionRecord.objects.filter(procedure=procedure).first()
     if record is not None and record.locks_session:
         raise _done(procedure, record)
 

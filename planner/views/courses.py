@@ -165,12 +165,11 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
             proposals = booking.propose(course)
         except (booking.BookingConflict, InputError) as error:
             booking_problem = error.message
-    starts = [p.starts_at for p in procedures if p.status == Procedure.Status.PLANNED] or [
-        p.starts_at for p in proposals
-    ]
+    # The sessions as booked, or before booking as proposed: (number, start).
     booked = [(p.number, p.starts_at) for p in procedures if p.status == Procedure.Status.PLANNED] or [
         (p.number, p.starts_at) for p in proposals
     ]
+    starts = [start for _number, start in booked]
     doses = [
         Dose(drug, given_at)
         for drug, given_at in (("rituximab", course.rituximab_last_at), ("ivig", course.ivig_last_at))

@@ -57,7 +57,8 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             saved = form.save(commit=False)
             saved.procedure, saved.recorded_by = procedure, request.user
-            found = _reconciled(saved, procedure)
+            planned = _planned(procedure)
+            found = _reconciled(saved, procedure, planned)
             if records.reasons_missing(saved, found):
                 form.add_error(
                     "deviation_reason",
@@ -65,14 +66,18 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return _record_page(request, procedure, record, form=form)
             saved.save()
-            _store_deviations(saved, procedure)
+            _store_deviations(saved, procedure, planned)
             records.update_course_progress(procedure.course)
             messages.success(request, _("Session %(number)s recorded.") % {"number": procedure.number})
             return redirect("procedure-record", pk=procedure.pk)
     return _record_page(request, procedure, record, form=form)
 
 
-def _planned(procedure: Procedure) -> tuple[object, str | None, dict, dict, list]:
+# The order (or None), the reason it cannot be read, and this session's fluids, shares and reasons.
+Planned = tuple[object, str | None, dict, dict, list]
+
+
+def _planned(procedure: Procedure) -> Planned:
     """The order, or the reason it cannot be read, and what it gives this session (fluids, shares, reasons)."""
     try:
         order = plans.order_for(procedure.course)
@@ -82,20 +87,23 @@ def _planned(procedure: Procedure) -> tuple[object, str | None, dict, dict, list
     return order, None, fluids, fractions, reasons
 
 
-def _reconciled(record: SessionRecord, procedure: Procedure) -> list[records.Deviation]:
+def _reconciled(record: SessionRecord, procedure: Procedure, planned: Planned) -> list[records.Deviation]:
     """What the record contradicts: the booking, this session's fluids, what was issued (records.reconcile)."""
-    _order, _problem, fluids, _fractions, _reasons = _planned(procedure)
+    _order, _problem, fluids, _fractions, _reasons = planned
     issued = list(record.issued_products.select_related("product")) if record.pk else []
     return records.reconcile(record, procedure, fluids, issued)
 
 
-def _deviations(record: SessionRecord, procedure: Procedure) -> list[records.Deviation]:
-    order = _planned(procedure)[0]
-    return (records.deviations(record, order.plan) if order else []) + _reconciled(record, procedure)
+def _deviations(record: SessionRecord, procedure: Procedure, planned: Planned | None = None) -> list[records.Deviation]:
+    """Every deviation of the record: from the plan's numbers, and from the booking, order and issue.
+    `planned` is _planned(procedure) when the caller has it already (the order is decoded once)."""
+    planned = planned or _planned(procedure)
+    order = planned[0]
+    return (records.deviations(record, order.plan) if order else []) + _reconciled(record, procedure, planned)
 
 
-def _store_deviations(record: SessionRecord, procedure: Procedure) -> None:
-    records.store_deviations(record, _deviations(record, procedure))
+def _store_deviations(record: SessionRecord, procedure: Procedure, planned: Planned | None = None) -> None:
+    records.store_deviations(record, _deviations(record, procedure, planned))
 
 
 def _may_record(request: HttpRequest, record: SessionRecord | None) -> bool:
@@ -115,7 +123,8 @@ def _record_page(
 ) -> HttpResponse:
     """The session's page; a form that failed comes back bound, with what was typed and its errors."""
     may_record = _may_record(request, record)
-    order, problem, fluids, fractions, reasons = _planned(procedure)
+    computed = _planned(procedure)
+    order, problem, fluids, fractions, reasons = computed
     planned, session_fluids = {}, {}
     if order is not None:
         planned = {
@@ -139,7 +148,7 @@ def _record_page(
             "plan_problem": problem,
             "planned": planned,
             "session_fluids": session_fluids,
-            "deviations": _deviations(record, procedure) if record else [],
+            "deviations": _deviations(record, procedure, computed) if record else [],
             "event_form": event_form or AdverseEventForm(),
             "issue_form": issue_form or IssuedProductForm(),
             "events": record.adverse_events.select_related("recorded_by") if record else [],

@@ -82,7 +82,10 @@ class IndicationField(forms.Field):
         if not text:
             return None
         found = Indication.objects.filter(is_active=True)
-        if text.isdigit():
+        if "\x00" in text:
+            # No catalogue name holds a NUL, and PostgreSQL refuses one in a query (hypothesis found the 500).
+            found = found.none()
+        elif text.isdigit():
             found = found.filter(pk=int(text))
         else:
             disease, _bar, indication = (part.strip() for part in text.partition("|"))

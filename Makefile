@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Local development runs with DEBUG on; production sets its own environment (see .env.example).
 DEV := DEBUG=1
+# The demo runs with the Chinese practice on (approvals, consents, two-person checks): CHINESE_PRACTICE=0 make run turns it off.
+CHINESE_PRACTICE ?= 1
 
 .PHONY: run test lint migrations-check bench loadtest mutation audit clean
 
@@ -32,7 +34,7 @@ run: $(VENV)/.installed $(MO)
 	$(DEV) $(BIN)/python manage.py migrate --noinput
 	$(DEV) $(BIN)/python manage.py load_catalogue
 	$(DEV) $(BIN)/python manage.py seed_demo
-	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEV) CHINESE_PRACTICE=$(CHINESE_PRACTICE) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## test: the whole suite (SQLite unless DATABASE_URL=postgres://...)
 test: $(VENV)/.installed-dev $(MO)

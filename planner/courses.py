@@ -21,6 +21,7 @@ from planner.errors import WorkflowError
 from planner.models import Course, Device, Indication, Measurement, Patient, Procedure, SessionRecord
 from planner.models.records import not_yet_run
 from planner.records import FINAL_OUTCOMES
+from planner.session_limits import sessions_beyond_usual
 
 __all__ = ["WorkflowError"]
 
@@ -128,6 +129,10 @@ def sign(course: Course, *, by: object, seen_digest: str) -> Course:
             )
         )
     plans.check_devices(course)
+    # The catalogue may have changed since the draft was saved: the limit is checked again at signing.
+    beyond = sessions_beyond_usual(course.indication, course.sessions_count, course.sessions_extension_reason)
+    if beyond:
+        raise WorkflowError(beyond)
     departure = plans.unexplained_departures(course, live.plan)
     if departure:
         raise WorkflowError(departure)

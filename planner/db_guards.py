@@ -1,6 +1,7 @@
 """Rules the database enforces that Django cannot declare on a model for both backends.
 
-Also: a course that is no longer a draft cannot be changed or deleted (see COURSE_GUARD below); a
+Also: approvals and consents are append-only (APPEND_ONLY_GUARD); a course that is no longer a
+draft cannot be changed or deleted (see COURSE_GUARD below); a
 reviewed session record is locked (REVIEW_GUARD); a started or recorded session is not moved or
 cancelled (SESSION_GUARD).
 
@@ -166,6 +167,7 @@ _REVIEW_TABLES = (
     ("planner_adverseevent", "record_id"),
     ("planner_issuedproduct", "record_id"),
     ("planner_runsheetentry", "record_id"),  # from migration 0021; earlier migrations skip it
+    ("planner_bedsidecheck", "record_id"),  # from migration 0022
 )
 
 
@@ -295,3 +297,42 @@ def install_record_guards(apps: object, schema_editor: BaseDatabaseSchemaEditor)
     """After such a rebuild: the review guard (on every record table that exists by then) and the session guard."""
     install_review_guard(apps, schema_editor)
     install_session_guard(apps, schema_editor)
+
+
+# Approvals and consents are a record of who did what when: a new row says what changed, and no row
+# is ever changed or deleted, whatever the door.
+APPEND_ONLY_GUARD = "append_only"
+APPEND_ONLY_TABLES = ("planner_approval", "planner_consent")
+
+
+def install_append_only_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    vendor = schema_editor.connection.vendor
+    remove_append_only_guard(apps, schema_editor)
+    for table in APPEND_ONLY_TABLES:
+        message = f"{APPEND_ONLY_GUARD}: {table} keeps every row; record a new one instead"
+        if vendor == "postgresql":
+            schema_editor.execute(f"""
+                CREATE OR REPLACE FUNCTION {APPEND_ONLY_GUARD}_{table}() RETURNS trigger AS $$
+                BEGIN
+                    RAISE EXCEPTION '{message}' USING ERRCODE = 'integrity_constraint_violation';
+                END $$ LANGUAGE plpgsql;
+                CREATE TRIGGER {APPEND_ONLY_GUARD}_{table} BEFORE UPDATE OR DELETE ON {table}
+                    FOR EACH ROW EXECUTE FUNCTION {APPEND_ONLY_GUARD}_{table}();
+            """)  # nosec B608
+        elif vendor == "sqlite":
+            for operation in ("UPDATE", "DELETE"):
+                schema_editor.execute(f"""
+                    CREATE TRIGGER {APPEND_ONLY_GUARD}_{table}_{operation.lower()} BEFORE {operation} ON {table}
+                    BEGIN SELECT RAISE(ABORT, '{message}'); END""")  # nosec B608
+        else:
+            raise NotImplementedError(f"No append-only guard for the {vendor} database.")
+
+
+def remove_append_only_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    for table in APPEND_ONLY_TABLES:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {APPEND_ONLY_GUARD}_{table} ON {table}")
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {APPEND_ONLY_GUARD}_{table}()")
+        else:
+            for operation in ("update", "delete"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {APPEND_ONLY_GUARD}_{table}_{operation}")

@@ -27,6 +27,12 @@ DEMO_USERS = [
     ("bloodbank", "Hui", "Tang", roles.BLOOD_BANK),
     ("reviewer", "Min", "Guo", roles.REVIEWER),
     ("admin", "Admin", "Demo", roles.ADMIN),
+    # The second person of two-person checks, and the approvers of blood-product volume (Chinese practice).
+    ("nurse2", "Na", "Zhao", roles.NURSE),
+    ("bloodbank2", "Jie", "Sun", roles.BLOOD_BANK),
+    ("senior", "Jun", "Wang", roles.APPROVAL_ROLES["senior"]),
+    ("head", "Li", "Zhang", roles.APPROVAL_ROLES["head"]),
+    ("medaffairs", "Ying", "Liu", roles.APPROVAL_ROLES["medical_affairs"]),
 ]
 
 # Beyond the standard catalogue (planner/standard_catalogue.py): a membrane separator and a second albumin.

@@ -2,6 +2,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +20,8 @@ from planner.errors import WorkflowError
 from planner.models import (
     MEASURED_FIELDS,
     AdverseEvent,
+    Approval,
+    Consent,
     Course,
     Device,
     Indication,
@@ -27,6 +33,7 @@ from planner.models import (
     SessionAddendum,
     SessionRecord,
 )
+from planner.session_limits import sessions_beyond_usual
 from planner.validators import in_range
 
 # A clock a few minutes ahead on a ward PC must not block charting.
@@ -235,6 +242,7 @@ class CourseForm(forms.ModelForm):
             "saline_fraction",
             "fluid_override_reason",
             "sessions_count",
+            "sessions_extension_reason",
             "pattern",
             "every_n_days",
             "weekdays",
@@ -257,6 +265,7 @@ class CourseForm(forms.ModelForm):
             "fluid_override_reason": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 2}),
             "amendment_reason": forms.Textarea(attrs={"rows": 2}),
+            "sessions_extension_reason": forms.Textarea(attrs={"rows": 2}),
         }
         field_classes = {"rituximab_last_at": PlausibleDateTimeField, "ivig_last_at": PlausibleDateTimeField}
 
@@ -305,6 +314,11 @@ class CourseForm(forms.ModelForm):
                 "fluid_override_reason",
                 _("The shares differ from the proposal: give the reason for overriding it."),
             )
+        beyond = sessions_beyond_usual(
+            cleaned["indication"], cleaned["sessions_count"], cleaned.get("sessions_extension_reason", "")
+        )
+        if beyond:
+            self.add_error("sessions_extension_reason", beyond)
         if cleaned["pattern"] == Course.Pattern.WEEKDAYS and not cleaned.get("weekdays"):
             self.add_error("weekdays", _("Choose the weekdays, for example 0,2,4 for Monday, Wednesday, Friday."))
         if cleaned.get("weekdays"):
@@ -510,13 +524,44 @@ class IssuedProductForm(forms.ModelForm):
         self.fields["abo_group"] = forms.ChoiceField(
             label=_("ABO (plasma)"), choices=[("", "—"), *Patient.AboGroup.choices], required=False
         )
+        if settings.TWO_PERSON_CHECKS:
+            # Named signers: who cross-matched the plasma, and a colleague who re-checks the issue with
+            # their own password (planner/views/records.py confirms it).
+            self.fields["crossmatched_by"] = forms.ModelChoiceField(
+                label=_("Cross-matched by"), queryset=blood_bank_staff(), required=False
+            )
+            self.fields["recheck_username"] = forms.CharField(label=_("Re-checked by: user name"), max_length=150)
+            self.fields["recheck_password"] = forms.CharField(
+                label=_("Re-checked by: password"),
+                strip=False,
+                widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+            )
 
     def clean(self) -> dict:
         cleaned = super().clean()
         product = cleaned.get("product")
         if product is not None and product.kind == Product.Kind.PLASMA and not cleaned.get("abo_group"):
             self.add_error("abo_group", _("Give the ABO group of the plasma issued."))
+        if (
+            settings.TWO_PERSON_CHECKS
+            and product is not None
+            and product.kind == Product.Kind.PLASMA
+            and not cleaned.get("crossmatched_by")
+        ):
+            self.add_error("crossmatched_by", _("Name who cross-matched the plasma."))
         return cleaned
+
+
+def blood_bank_staff() -> object:
+    """Active staff who may issue products: the blood bank's signers."""
+    permission = Q(codename="add_issuedproduct", content_type__app_label="planner")
+    holders = Q(is_superuser=True)
+    holders |= Q(groups__permissions__in=_permissions(permission)) | Q(user_permissions__in=_permissions(permission))
+    return get_user_model().objects.filter(holders, is_active=True).distinct().order_by("last_name", "username")
+
+
+def _permissions(condition: Q) -> object:
+    return Permission.objects.filter(condition)
 
 
 class SessionAddendumForm(forms.ModelForm):
@@ -528,3 +573,49 @@ class SessionAddendumForm(forms.ModelForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("auto_id", "addendum_%s")  # distinct HTML ids on the shared session page
         super().__init__(*args, **kwargs)
+
+
+class ApprovalForm(forms.Form):
+    step = forms.ChoiceField(choices=Approval.Step.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 1}))
+
+
+class ConsentForm(forms.ModelForm):
+    """One consent as it now stands: signed (by whom, when), not signed, or the emergency path (with a note)."""
+
+    class Meta:
+        model = Consent
+        fields = ["kind", "state", "signer", "signed_at", "note"]
+        widgets = {"signed_at": IsoDateTimeInput(), "note": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"signed_at": PlausibleDateTimeField}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("auto_id", "consent_%s")
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        state = cleaned.get("state")
+        cleaned["signer"] = cleaned.get("signer", "").strip()
+        cleaned["note"] = cleaned.get("note", "").strip()
+        if state == Consent.State.SIGNED:
+            if not cleaned["signer"]:
+                self.add_error("signer", _("Who signed: the patient, or the representative and their relationship."))
+            if not cleaned.get("signed_at"):
+                self.add_error("signed_at", _("When it was signed."))
+            elif cleaned["signed_at"] > timezone.now() + FUTURE_TOLERANCE:
+                self.add_error("signed_at", _("This time is in the future."))
+        elif state == Consent.State.EMERGENCY and not cleaned["note"]:
+            self.add_error("note", _("For the emergency path: to whom it was reported, when, and why."))
+        elif state == Consent.State.NOT_SIGNED:
+            cleaned["signer"], cleaned["signed_at"] = "", None
+        return cleaned
+
+
+class SecondPersonForm(forms.Form):
+    """The colleague who confirms a check types their own user name and password (never stored)."""
+
+    second_username = forms.CharField(label=_("Second person: user name"), max_length=150)
+    second_password = forms.CharField(
+        label=_("Second person: password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "off"})
+    )

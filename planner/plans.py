@@ -391,6 +391,7 @@ def indication_values(indication: Indication) -> dict[str, Any]:
                 "replacement_policy",
                 "policy_source",
                 "guideline_page",
+                "default_sessions",
             )
         },
     }
@@ -480,6 +481,8 @@ class IndicationAsOrdered(IndicationWords):
     policy_source: str = ""
     guideline_page: int | None = None
     id: int | None = None
+    # The usual number of sessions when signed (0: no fixed course); absent from orders signed before.
+    default_sessions: int | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from weasyprint import HTML
 
-from planner import courses, plans
+from planner import approvals, consents, courses, plans
 from planner.calculator import result_rows
 from planner.core.blood_groups import compatible_plasma
 from planner.core.exchange import ExchangePlan, SessionFluids, replacement_dict
@@ -34,6 +34,7 @@ LABS_BEFORE_COURSE = (
     _("disease markers; draw diagnostic samples before the first session"),
 )
 LABS_BEFORE_SESSION = (_("fibrinogen"), _("ionised Ca"), _("Hb"), _("platelets"))
+AWAITING_APPROVAL = _("AWAITING APPROVAL — not to be issued")
 NOT_VALID = {
     Course.Status.DRAFT: _("DRAFT — not valid for use"),
     Course.Status.SUPERSEDED: _("SUPERSEDED — not valid for use"),
@@ -74,6 +75,8 @@ class SheetData:
     plasma_groups: tuple[str, ...]
     qr: str
     watermark: str
+    approval: approvals.ApprovalStatus
+    consents: list
 
 
 def _qr(text: str) -> str:
@@ -94,9 +97,15 @@ def order_warnings(course: Course, order: Order, procedures: list[Procedure]) ->
     return warnings
 
 
+def _watermark(course: Course, approval: approvals.ApprovalStatus) -> str:
+    """Not valid (a draft, superseded or cancelled order), or awaiting its approvals: said across the page."""
+    return str(NOT_VALID.get(course.status, "") or ("" if approval.releasable else AWAITING_APPROVAL))
+
+
 def sheet_data(course: Course) -> SheetData:
     order = plans.order_for(course)
     procedures = list(course.procedures.select_related("device").order_by("number"))
+    approval = approvals.status(course, order)
     return SheetData(
         course=course,
         order=order,
@@ -108,7 +117,9 @@ def sheet_data(course: Course) -> SheetData:
         warnings=order_warnings(course, order, procedures),
         plasma_groups=compatible_plasma(course.patient.abo_group),
         qr=_qr(f"APHERESIS-ORDER-{course.order_number}-V{course.version}"),
-        watermark=NOT_VALID.get(course.status, ""),
+        watermark=_watermark(course, approval),
+        approval=approval,
+        consents=consents.rows(course, order),
     )
 
 
@@ -123,6 +134,10 @@ class SlipData:
     plasma_groups: tuple[str, ...]
     qr: str
     watermark: str
+    approval: approvals.ApprovalStatus
+    consents: list
+    # What the blood bank has issued so far, with its named signers and the bedside check.
+    issued: list
 
 
 def session_fluids(procedure: Procedure, order: Order) -> tuple[dict, dict, list]:
@@ -145,6 +160,22 @@ def slip_data(procedure: Procedure, order: Order) -> SlipData:
     """What the blood bank prepares for one session, with that session's own fluid plan if it has one."""
     course = procedure.course
     fluids, fractions, reasons = session_fluids(procedure, order)
+    approval = approvals.status(course, order)
+    record = getattr(procedure, "record", None) if procedure.pk else None
+    issued = (
+        list(
+            record.issued_products.select_related(
+                "product",
+                "issued_by",
+                "crossmatched_by",
+                "rechecked_by",
+                "bedside_check__first_by",
+                "bedside_check__second_by",
+            )
+        )
+        if record is not None
+        else []
+    )
     return SlipData(
         procedure=procedure,
         order=order,
@@ -153,7 +184,10 @@ def slip_data(procedure: Procedure, order: Order) -> SlipData:
         reasons=reasons,
         plasma_groups=compatible_plasma(course.patient.abo_group),
         qr=_qr(f"APHERESIS-ORDER-{course.order_number}-V{course.version}-S{procedure.number}"),
-        watermark=NOT_VALID.get(course.status, ""),
+        watermark=_watermark(course, approval),
+        approval=approval,
+        consents=consents.rows(course, order),
+        issued=issued,
     )
 
 

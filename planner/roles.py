@@ -5,6 +5,7 @@ the groups match it exactly, so a permission removed here is removed from the
 database too.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -14,9 +15,14 @@ NURSE = "nurse"
 BLOOD_BANK = "bloodbank"
 REVIEWER = "reviewer"
 ADMIN = "admin"
+# The graded approval's steps (planner/approvals.py), each held by the role the settings name
+# (APPROVAL_ROLES: senior_physician, department_head and medical_affairs unless changed). A senior
+# physician who also prescribes is in both the physician and the senior physician role.
+APPROVAL_ROLES: dict[str, str] = dict(settings.APPROVAL_ROLES)
+APPROVAL_PERMISSIONS = {step: f"approve_{step}" for step in APPROVAL_ROLES}
 
 # Roles that can sign or approve orders: only a superuser grants or removes them (see planner/admin/users.py).
-SIGNING_ROLES = frozenset({PHYSICIAN})
+SIGNING_ROLES = frozenset({PHYSICIAN, *APPROVAL_ROLES.values()})
 # Roles whose members work in the administration (is_staff): review session logs, keep the catalogue.
 STAFF_ROLES = frozenset({REVIEWER, ADMIN})
 # Accounts only a superuser changes, grants or sets a password for: those that sign orders, review
@@ -24,7 +30,12 @@ STAFF_ROLES = frozenset({REVIEWER, ADMIN})
 # account (with a password they set, or an API key) would act in its holder's name with rights of
 # their own they do not have.
 PROTECTED_ROLES = SIGNING_ROLES | STAFF_ROLES
-PROTECTED_PERMISSIONS = ("sign_course", "review_sessionrecord", "export_sessionrecord")
+PROTECTED_PERMISSIONS = (
+    "sign_course",
+    "review_sessionrecord",
+    "export_sessionrecord",
+    *APPROVAL_PERMISSIONS.values(),
+)
 
 
 def protected_accounts() -> Q:
@@ -70,6 +81,12 @@ _RECORD = [
 # The blood bank issues products, traceable by lot or unit number.
 _ISSUE = ["planner.add_issuedproduct"]
 _PATIENT_VIEW = ["planner.view_patient", "planner.view_measurement"]
+# The course's approvals and consents: everyone who reads the order reads them.
+_PRACTICE_VIEW = ["planner.view_approval", "planner.view_consent", "planner.view_bedsidecheck"]
+# Recording a consent as the patient or their representative signs it.
+_CONSENT = ["planner.add_consent"]
+# The bedside two-person check of a plasma unit or albumin lot.
+_CHECK = ["planner.add_bedsidecheck"]
 _PATIENT_EDIT = [
     "planner.add_patient",
     "planner.change_patient",
@@ -86,16 +103,29 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _ORDER
     + _BOOK
     + _RECORDS_VIEW
-    + _RECORD,
+    + _RECORD
+    + _PRACTICE_VIEW
+    + _CONSENT
+    + _CHECK,
     # Runs and records sessions; records weights and the day's labs.
-    NURSE: _CATALOGUE_VIEW + _PATIENT_VIEW + _PATIENT_EDIT + _SCHEDULE_VIEW + _BOOK + _RECORDS_VIEW + _RECORD,
+    NURSE: _CATALOGUE_VIEW
+    + _PATIENT_VIEW
+    + _PATIENT_EDIT
+    + _SCHEDULE_VIEW
+    + _BOOK
+    + _RECORDS_VIEW
+    + _RECORD
+    + _PRACTICE_VIEW
+    + _CONSENT
+    + _CHECK,
     # Prepares and issues fluids: reads patients (ABO, allergies), labs and orders.
-    BLOOD_BANK: _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW + _RECORDS_VIEW + _ISSUE,
+    BLOOD_BANK: _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW + _RECORDS_VIEW + _PRACTICE_VIEW + _ISSUE,
     # Reviews session logs; reads everything else.
     REVIEWER: _CATALOGUE_VIEW
     + _PATIENT_VIEW
     + _SCHEDULE_VIEW
     + _RECORDS_VIEW
+    + _PRACTICE_VIEW
     + ["planner.review_sessionrecord", "planner.export_sessionrecord"],
     # Keeps the catalogue and the staff list.
     # An administrator keeps the catalogue and staff; signing stays with physicians.
@@ -105,6 +135,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _SCHEDULE_VIEW
     + _BOOK
     + _RECORDS_VIEW
+    + _PRACTICE_VIEW
     + [
         f"planner.{action}_{model}"
         for model in ("indication", "device", "product")
@@ -119,6 +150,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Unlock a login locked by too many failures (django-axes: deleting the attempts unlocks).
     + ["axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accesslog", "axes.view_accessfailurelog"],
 }
+
+# Each approval step's role reads what it approves: the order, the patient, the sessions.
+for _step, _role in APPROVAL_ROLES.items():
+    ROLE_PERMISSIONS.setdefault(
+        _role, _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW + _RECORDS_VIEW + _PRACTICE_VIEW
+    ).append(f"planner.{APPROVAL_PERMISSIONS[_step]}")
 
 
 def _permission(dotted: str) -> Permission:

@@ -297,6 +297,37 @@ PAEDIATRIC_ML_PER_KG = tuple(
 )
 DEFAULT_INLET_FLOW_ML_PER_MIN = env_float("DEFAULT_INLET_FLOW_ML_PER_MIN", 60, minimum=5, maximum=300)
 
+# Chinese practice (README, "Approvals, consents and checks"): one switch turns on the three
+# rules below, each of which can also be set on its own. Off by default; `make run` (the demo) turns it on.
+CHINESE_PRACTICE = env_bool("CHINESE_PRACTICE", False)
+# Graded approval of the blood-product volume a patient is ordered per day (《医疗机构临床用血管理办法》
+# 第二十条): under the first threshold a senior physician approves, from it the department head as
+# well, from the second the medical affairs office as well.
+APPROVALS_REQUIRED = env_bool("APPROVALS_REQUIRED", CHINESE_PRACTICE)
+APPROVAL_THRESHOLDS_ML = (
+    env_int("APPROVAL_HEAD_FROM_ML", 800, minimum=1),
+    env_int("APPROVAL_MEDICAL_AFFAIRS_FROM_ML", 1600, minimum=1),
+)
+if APPROVAL_THRESHOLDS_ML[0] >= APPROVAL_THRESHOLDS_ML[1]:
+    raise ImproperlyConfigured("APPROVAL_HEAD_FROM_ML must be below APPROVAL_MEDICAL_AFFAIRS_FROM_ML.")
+# The products whose volume counts towards the day's total: plasma, albumin (a blood product in
+# some hospitals' rules).
+APPROVAL_COUNTED_KINDS = env_list("APPROVAL_COUNTED_KINDS", ["plasma"])
+if not APPROVAL_COUNTED_KINDS or not set(APPROVAL_COUNTED_KINDS) <= {"plasma", "albumin"}:
+    raise ImproperlyConfigured("APPROVAL_COUNTED_KINDS is a comma-separated list of: plasma, albumin.")
+# The role (group) that holds each step's permission (python manage.py setup_roles).
+APPROVAL_ROLES = {
+    "senior": env_str("APPROVAL_SENIOR_ROLE", "senior_physician"),
+    "head": env_str("APPROVAL_HEAD_ROLE", "department_head"),
+    "medical_affairs": env_str("APPROVAL_MEDICAL_AFFAIRS_ROLE", "medical_affairs"),
+}
+# A session does not start without the consents its order needs (procedure; transfusion when it gives
+# plasma; central catheter for a central line).
+CONSENTS_REQUIRED = env_bool("CONSENTS_REQUIRED", CHINESE_PRACTICE)
+# Each plasma unit and albumin lot is checked at the bedside by two staff (the second confirms with
+# their own password), and the blood bank names who cross-matched and who re-checked it.
+TWO_PERSON_CHECKS = env_bool("TWO_PERSON_CHECKS", CHINESE_PRACTICE)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

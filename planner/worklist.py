@@ -11,7 +11,7 @@ from datetime import date
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from planner import plans, printing
+from planner import approvals, plans, printing
 from planner.core.blood_groups import compatible_plasma
 from planner.errors import WorkflowError
 from planner.models import Course, IssuedProduct, Procedure, Product, SessionRecord
@@ -70,6 +70,7 @@ def day_worklist(day: date) -> tuple[list[SessionToPrepare], list[Line]]:
     by_procedure = {record.procedure_id: record for record in records}
     sessions, totals = [], {}
     orders: dict[int, plans.Order] = {}
+    waiting: dict[int, approvals.ApprovalStatus] = {}
     for procedure in procedures:
         session = SessionToPrepare(procedure, plasma_groups=compatible_plasma(procedure.course.patient.abo_group))
         sessions.append(session)
@@ -82,6 +83,15 @@ def day_worklist(day: date) -> tuple[list[SessionToPrepare], list[Line]]:
             session.problem = error.message
             continue
         orders[procedure.course_id] = order
+        if procedure.course_id not in waiting:
+            waiting[procedure.course_id] = approvals.status(procedure.course, order)
+        approval = waiting[procedure.course_id]
+        if not approval.releasable:
+            # Nothing is prepared for an order still awaiting its approvals (APPROVALS_REQUIRED).
+            session.problem = _("Awaiting approval (%(steps)s): nothing to prepare yet.") % {
+                "steps": approval.outstanding_words
+            }
+            continue
         fluids, _fractions, _reasons = printing.session_fluids(procedure, order)
         issued = _issued_by_kind(by_procedure.get(procedure.pk))
         for kind, packages in _PACKAGES:

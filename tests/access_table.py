@@ -9,21 +9,38 @@ admin action is missing from it. The expectations are written from the roles' jo
 
 from dataclasses import dataclass
 
-from planner.roles import ADMIN, BLOOD_BANK, NURSE, PHYSICIAN, REVIEWER
+from planner.roles import ADMIN, APPROVAL_ROLES, BLOOD_BANK, NURSE, PHYSICIAN, REVIEWER
 
 ANONYMOUS = "anonymous"
 NO_ROLE = "no_role"  # logged in, in no group, not staff
 STAFF_NO_ROLE = "staff_no_role"  # may enter the administration, holds no permission
 SUPERUSER = "superuser"
 
-ROLES = (ANONYMOUS, NO_ROLE, STAFF_NO_ROLE, PHYSICIAN, NURSE, BLOOD_BANK, REVIEWER, ADMIN, SUPERUSER)
+# The approvers of blood-product volume (Chinese practice): senior physician, department head, medical affairs.
+SENIOR, HEAD, MEDICAL_AFFAIRS = (APPROVAL_ROLES[step] for step in ("senior", "head", "medical_affairs"))
+APPROVERS = frozenset({SENIOR, HEAD, MEDICAL_AFFAIRS})
+ROLES = (
+    ANONYMOUS,
+    NO_ROLE,
+    STAFF_NO_ROLE,
+    PHYSICIAN,
+    NURSE,
+    BLOOD_BANK,
+    REVIEWER,
+    ADMIN,
+    SENIOR,
+    HEAD,
+    MEDICAL_AFFAIRS,
+    SUPERUSER,
+)
 # Who may enter the administration at all (is_staff): the roles in roles.STAFF_ROLES and superusers.
 STAFF = frozenset({STAFF_NO_ROLE, REVIEWER, ADMIN, SUPERUSER})
 
 NOBODY: frozenset[str] = frozenset()
 ANY_LOGGED_IN = frozenset(ROLES) - {ANONYMOUS}
 # A superuser holds every permission: it sees and may do what any role may.
-VIEWERS = frozenset({PHYSICIAN, NURSE, BLOOD_BANK, REVIEWER, ADMIN, SUPERUSER})
+# Approvers read the orders they approve, with their patients and sessions.
+VIEWERS = frozenset({PHYSICIAN, NURSE, BLOOD_BANK, REVIEWER, ADMIN, SUPERUSER}) | APPROVERS
 EDITORS = frozenset({PHYSICIAN, NURSE, ADMIN, SUPERUSER})
 PHYSICIANS = frozenset({PHYSICIAN, SUPERUSER})
 SUPERUSERS = frozenset({SUPERUSER})
@@ -62,6 +79,10 @@ PAGES: dict[str, Page] = {
     "course-sign": Page(ANY_LOGGED_IN, status=405),
     "course-cancel": Page(ANY_LOGGED_IN, status=405),
     "course-book": Page(ANY_LOGGED_IN, status=405),
+    # Approving, recording a consent and the bedside check are POSTs too (tests/test_practice.py: who may).
+    "course-approve": Page(ANY_LOGGED_IN, status=405),
+    "consent-create": Page(ANY_LOGGED_IN, status=405),
+    "bedside-check": Page(ANY_LOGGED_IN, status=405),
     "procedure-move": Page(EDITORS),
     "procedure-cancel": Page(ANY_LOGGED_IN, status=405),
     "procedure-fibrinogen": Page(ANY_LOGGED_IN, status=405),

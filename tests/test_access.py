@@ -60,7 +60,16 @@ def urls(physician: User) -> dict[str, str]:
     )
     with_args = {
         **dict.fromkeys(
-            ["course-detail", "course-update", "course-amend", "course-sign", "course-cancel", "course-book"],
+            [
+                "course-detail",
+                "course-update",
+                "course-amend",
+                "course-sign",
+                "course-cancel",
+                "course-book",
+                "course-approve",
+                "consent-create",
+            ],
             [course.pk],
         ),
         "course-create": [patient.pk],
@@ -74,6 +83,7 @@ def urls(physician: User) -> dict[str, str]:
         "run-sheet-pdf": [procedure.pk],
         "issued-product-create": [procedure.pk],
         "issued-product-given": [issued.pk],
+        "bedside-check": [issued.pk],
         "session-addendum-create": [procedure.pk],
         "procedure-slip-pdf": [procedure.pk],
         "patient-detail": [patient.pk],

@@ -27,7 +27,7 @@ def test_it_loads_everything_once(db: None) -> None:
     first = _seed(force=True)
     counts = [Model.objects.count() for Model in (User, Patient, Measurement, Indication, Device, Product)]
     second = _seed(force=True)
-    assert counts == [5, 6, 12, 97, 2, 4]
+    assert counts == [10, 6, 12, 97, 2, 4]
     assert [Model.objects.count() for Model in (User, Patient, Measurement, Indication, Device, Product)] == counts
     assert "patients: 6 created" in first
     assert "patients: 0 created" in second

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from planner import roles
 from planner.admin.audit import AuditedAdmin, GuardedAdmin, LogsPatientViews
 from planner.forms import PatientForm
-from planner.models import ApiToken, Course, Measurement, Patient, PatientView, Procedure
+from planner.models import ApiToken, Approval, Consent, Course, Measurement, Patient, PatientView, Procedure
 
 
 class NoDeleteMixin:
@@ -124,8 +124,37 @@ class ApiTokenAdmin(GuardedAdmin):
         messages.success(request, _("%(count)d token(s) revoked.") % {"count": count})
 
 
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class ApprovalInline(_ReadOnlyInline):
+    """The order's approvals (kept on its first version), given in the app and never edited."""
+
+    model = Approval
+    fk_name = "order"
+    fields = ["step", "band", "day_total_ml", "course", "approved_by", "approved_at", "note"]
+    readonly_fields = fields
+
+
+class ConsentInline(_ReadOnlyInline):
+    """Every record of the order's consents, in order: the latest of each kind is where it stands."""
+
+    model = Consent
+    fields = ["kind", "state", "signer", "signed_at", "note", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+
+
 @admin.register(Course)
 class CourseAdmin(LogsPatientViews, ReadOnlyMixin, AuditedAdmin):
+    inlines = [ApprovalInline, ConsentInline]
     list_display = ["__str__", "patient", "indication", "status", "version", "created_by", "signed_by", "signed_at"]
     list_filter = ["status", "urgency"]
     list_select_related = ["patient", "indication", "created_by", "signed_by", "original"]

@@ -17,7 +17,15 @@ from planner.audit import log_patient_views
 from planner.core.codec import plan_from_json
 from planner.core.spreadsheet import safe_row
 from planner.forms import RunSheetEntryForm
-from planner.models import AdverseEvent, Course, IssuedProduct, RunSheetEntry, SessionAddendum, SessionRecord
+from planner.models import (
+    AdverseEvent,
+    BedsideCheck,
+    Course,
+    IssuedProduct,
+    RunSheetEntry,
+    SessionAddendum,
+    SessionRecord,
+)
 
 
 class ReviewedFilter(admin.SimpleListFilter):
@@ -77,7 +85,31 @@ class AdverseEventInline(admin.TabularInline):
 
 class IssuedProductInline(admin.TabularInline):
     model = IssuedProduct
-    fields = ["product", "lot_number", "abo_group", "quantity", "quantity_given", "issued_by", "issued_at"]
+    fields = [
+        "product",
+        "lot_number",
+        "abo_group",
+        "quantity",
+        "quantity_given",
+        "crossmatched_by",
+        "rechecked_by",
+        "issued_by",
+        "issued_at",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class BedsideCheckInline(admin.TabularInline):
+    """The bedside two-person checks of the session's plasma units and albumin lots."""
+
+    model = BedsideCheck
+    fk_name = "record"
+    fields = ["issued", "first_by", "second_by", "checked_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -168,7 +200,7 @@ class SessionRecordAdmin(LogsPatientViews, ReadOnlyMixin, AuditedAdmin):
         "procedure__course__original",
         "reviewed_by",
     ]
-    inlines = [RunSheetInline, AdverseEventInline, IssuedProductInline, SessionAddendumInline]
+    inlines = [RunSheetInline, AdverseEventInline, IssuedProductInline, BedsideCheckInline, SessionAddendumInline]
     actions = ["mark_reviewed", "export_csv"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SessionRecord]:

@@ -12,11 +12,15 @@ from planner.models.patients import (
     PatientQuerySet,
     PatientView,
 )
+from planner.models.practice import Approval, BedsideCheck, Consent
 from planner.models.records import AdverseEvent, IssuedProduct, RunSheetEntry, SessionAddendum, SessionRecord
 from planner.models.submissions import Submission
 from planner.models.tokens import ApiToken, ApiTokenQuerySet
 
 __all__ = [
+    "Approval",
+    "BedsideCheck",
+    "Consent",
     "AdverseEvent",
     "IssuedProduct",
     "RunSheetEntry",

@@ -94,6 +94,11 @@ class Course(models.Model):
     )
 
     sessions_count = models.PositiveSmallIntegerField(_("number of sessions"))
+    sessions_extension_reason = models.TextField(
+        _("reason for more sessions than usual"),
+        blank=True,
+        help_text=_("Required when the number of sessions is above the indication's usual course."),
+    )
     pattern = models.CharField(_("frequency"), max_length=16, choices=Pattern)
     every_n_days = models.PositiveSmallIntegerField(_("every N days"), default=2)
     weekdays = models.CharField(_("weekdays"), max_length=13, blank=True, help_text=_("Monday = 0, for example 0,2,4."))

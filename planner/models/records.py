@@ -292,6 +292,24 @@ class IssuedProduct(models.Model):
     quantity = models.PositiveSmallIntegerField(_("packages issued"))
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    # The blood bank's named signers (TWO_PERSON_CHECKS): who cross-matched the plasma, and who re-checked
+    # the issue (confirmed with their own password; never the issuer).
+    crossmatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cross-matched by"),
+    )
+    rechecked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("re-checked by"),
+    )
     quantity_given = models.PositiveSmallIntegerField(_("packages given"), null=True, blank=True)
 
     history = HistoricalRecords()
@@ -307,6 +325,10 @@ class IssuedProduct(models.Model):
                 name="issuedproduct_given_not_more_than_issued",
             ),
             models.CheckConstraint(condition=~Q(lot_number=""), name="issuedproduct_has_lot"),
+            models.CheckConstraint(
+                condition=Q(rechecked_by__isnull=True) | ~Q(rechecked_by=models.F("issued_by")),
+                name="issuedproduct_recheck_by_another",
+            ),
         ]
 
     def __str__(self) -> str:

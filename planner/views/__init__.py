@@ -40,6 +40,7 @@ from planner.views.patients import (
     patient_list,
     patient_update,
 )
+from planner.views.practice import bedside_check, consent_create, course_approve
 from planner.views.records import (
     adverse_event_create,
     issued_product_create,
@@ -51,6 +52,9 @@ from planner.views.records import (
 )
 
 __all__ = [
+    "bedside_check",
+    "consent_create",
+    "course_approve",
     "adverse_event_create",
     "issued_product_create",
     "issued_product_given",

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from csp.decorators import csp_exempt
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import transaction
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from planner import booking, courses, plans, printing
+from planner import approvals, booking, consents, courses, plans, printing
 from planner.audit import log_patient_view
 from planner.calculator import METHOD_CHOICES, result_rows
 from planner.core import text
@@ -22,12 +23,13 @@ from planner.core.limits import InputError
 from planner.core.schedule_dates import Dose, gap_warnings
 from planner.errors import WorkflowError
 from planner.forms import (
+    ConsentForm,
     CourseForm,
     ProcedureMoveForm,
     ReasonForm,
     SessionFibrinogenForm,
 )
-from planner.models import Course, Indication, Patient, Procedure
+from planner.models import Approval, Course, Indication, Patient, Procedure
 from planner.submissions import submit_once
 
 
@@ -182,6 +184,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = order.plan if order else None
     reprojected = plans.reprojection(course, order) if order else None
     versions = Course.objects.filter(Q(pk=course.order_number) | Q(original_id=course.order_number)).order_by("version")
+    approval = approvals.status(course, order) if order else None
     return render(
         request,
         "planner/course_detail.html",
@@ -204,8 +207,33 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rhythm_breaks": booking.rhythm(course, booked),
             "versions": versions,
             "reason_form": ReasonForm(),
+            **_approval_context(request, course, approval),
+            "consents": consents.rows(course, order) if order else [],
+            "consents_required": settings.CONSENTS_REQUIRED,
+            "consent_form": ConsentForm() if course.status not in _CLOSED else None,
         },
     )
+
+
+_CLOSED = (Course.Status.CANCELLED, Course.Status.SUPERSEDED)
+
+
+def _approval_context(request: HttpRequest, course: Course, approval: approvals.ApprovalStatus | None) -> dict:
+    """The approval panel: each step with whether this user may give it now, and approvals at a lower band."""
+    if approval is None or not approval.required:
+        return {"approval": approval}
+    nxt = approval.next_step
+    steps = [
+        (step, step is nxt and request.user.has_perm(step.permission) and request.user.pk != course.signed_by_id)
+        for step in approval.steps
+    ]
+    current = {step.approval.pk for step in approval.steps if step.approval}
+    earlier = Approval.objects.filter(order=approvals.root(course)).select_related("approved_by")
+    return {
+        "approval": approval,
+        "approval_steps": steps,
+        "earlier_approvals": [a for a in earlier if a.pk not in current],
+    }
 
 
 @require_http_methods(["GET", "POST"])

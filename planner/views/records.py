@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from csp.decorators import csp_exempt
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import IntegrityError
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from planner import plans, printing, records
+from planner import approvals, consents, plans, printing, records
 from planner.audit import log_patient_view
 from planner.core.exchange import volume
 from planner.errors import WorkflowError
@@ -23,9 +24,10 @@ from planner.forms import (
     SessionAddendumForm,
     SessionRecordForm,
 )
-from planner.models import IssuedProduct, Procedure, SessionRecord
+from planner.models import BedsideCheck, IssuedProduct, Procedure, SessionRecord
 from planner.submissions import submit_once
 from planner.validators import errors_as_sentence
+from planner.views.practice import CHECKED_KINDS
 
 
 def _procedure(pk: int) -> Procedure:
@@ -58,6 +60,10 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
             saved = form.save(commit=False)
             saved.procedure, saved.recorded_by = procedure, request.user
             planned = _planned(procedure)
+            unconsented = _start_refused(procedure, record, saved, planned)
+            if unconsented:
+                form.add_error("started_at", unconsented)
+                return _record_page(request, procedure, record, form=form)
             found = _reconciled(saved, procedure, planned)
             if records.reasons_missing(saved, found):
                 form.add_error(
@@ -71,6 +77,24 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Session %(number)s recorded.") % {"number": procedure.number})
             return redirect("procedure-record", pk=procedure.pk)
     return _record_page(request, procedure, record, form=form)
+
+
+def _start_refused(
+    procedure: Procedure, before: SessionRecord | None, saved: SessionRecord, planned: "Planned"
+) -> str | None:
+    """Why the session may not start now (consents missing), or None. Only the start is checked: a
+    record started before the unit required consents is not held up."""
+    starting = saved.started_at is not None and (before is None or before.started_at is None)
+    if not starting or not settings.CONSENTS_REQUIRED:
+        return None
+    order, problem = planned[0], planned[1]
+    if order is None:
+        return problem
+    try:
+        consents.check_may_start(procedure.course, order)
+    except WorkflowError as error:
+        return error.message
+    return None
 
 
 # The order (or None), the reason it cannot be read, and this session's fluids, shares and reasons.
@@ -152,7 +176,20 @@ def _record_page(
             "event_form": event_form or AdverseEventForm(),
             "issue_form": issue_form or IssuedProductForm(),
             "events": record.adverse_events.select_related("recorded_by") if record else [],
-            "issued": record.issued_products.select_related("product", "issued_by") if record else [],
+            "issued": record.issued_products.select_related(
+                "product",
+                "issued_by",
+                "crossmatched_by",
+                "rechecked_by",
+                "bedside_check__first_by",
+                "bedside_check__second_by",
+            )
+            if record
+            else [],
+            "consents": consents.rows(procedure.course, order) if order is not None else [],
+            "consents_required": settings.CONSENTS_REQUIRED,
+            "two_person_checks": settings.TWO_PERSON_CHECKS,
+            "approval": approvals.status(procedure.course, order) if order is not None else None,
             "addenda": record.addenda.select_related("written_by") if record else [],
             "addendum_form": addendum_form or SessionAddendumForm(),
             "run_form": run_form or RunSheetEntryForm(),
@@ -278,6 +315,11 @@ def issued_product_create(request: HttpRequest, pk: int) -> HttpResponse:
     procedure = _procedure(pk)
 
     def create() -> HttpResponse:
+        try:
+            approvals.check_releasable(procedure.course)
+        except WorkflowError as error:
+            messages.error(request, error.message)
+            return redirect("procedure-record", pk=procedure.pk)
         record = SessionRecord.objects.filter(procedure=procedure).first()
         if record is None:
             # The blood bank issues before the nurse checks in: open the record with nothing recorded yet.
@@ -290,6 +332,18 @@ def issued_product_create(request: HttpRequest, pk: int) -> HttpResponse:
             return _record_page(request, procedure, record, issue_form=form)
         issued = form.save(commit=False)
         issued.record, issued.issued_by = record, request.user
+        try:
+            if settings.TWO_PERSON_CHECKS:
+                issued.crossmatched_by = form.cleaned_data.get("crossmatched_by")
+                issued.rechecked_by = consents.second_person(
+                    request,
+                    form.cleaned_data["recheck_username"],
+                    form.cleaned_data["recheck_password"],
+                    permission="planner.add_issuedproduct",
+                )
+        except WorkflowError as error:
+            messages.error(request, error.message)
+            return _record_page(request, procedure, record, issue_form=form)
         issued.save()
         _store_deviations(record, procedure)
         messages.success(request, _("Issued: %(product)s.") % {"product": issued})
@@ -301,11 +355,17 @@ def issued_product_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("planner.change_issuedproduct", raise_exception=True)
 def issued_product_given(request: HttpRequest, pk: int) -> HttpResponse:
-    issued = get_object_or_404(IssuedProduct.objects.select_related("record__procedure__course"), pk=pk)
+    issued = get_object_or_404(IssuedProduct.objects.select_related("record__procedure__course", "product"), pk=pk)
     if _locked(request, issued.record):
         return redirect("procedure-record", pk=issued.record.procedure_id)
     raw = request.POST.get("quantity_given", "")
-    if not raw.isdigit() or int(raw) > issued.quantity:
+    if (
+        settings.TWO_PERSON_CHECKS
+        and issued.product.kind in CHECKED_KINDS
+        and not BedsideCheck.objects.filter(issued=issued).exists()
+    ):
+        messages.error(request, _("Check this unit with a second person at the bedside before recording it as given."))
+    elif not raw.isdigit() or int(raw) > issued.quantity:
         messages.error(
             request, _("Packages given is a whole number up to the %(issued)d issued.") % {"issued": issued.quantity}
         )

@@ -1,0 +1,224 @@
+"""Graded approval of the blood-product volume ordered for a patient per day (APPROVALS_REQUIRED).
+
+《医疗机构临床用血管理办法》 第二十条, as the clinical reference quotes it (§8 of the modalities
+reference): per patient per day, under 800 mL a senior physician approves; from 800 mL the
+department head approves as well; from 1,600 mL the medical affairs office approves as well.
+Emergency orders are exempt and completed afterwards.
+
+The physician's signature is the application. Approvals are rows beside the frozen order
+(planner.models.Approval, append-only in the database), never a change to it. The volume of a day
+is the sum, over every live order of the patient, of the counted products (APPROVAL_COUNTED_KINDS)
+its sessions on that day are given: a booked session's own re-plan if it has one, else the signed
+plan for that session; sessions not booked yet count on the day the signed order planned them.
+An order needs the steps of the highest band any of its days reaches. An approval counts for the
+band it was given at and the ones below: when a new order, an amendment or a re-plan raises a day
+into a higher band, the higher band's steps are needed again.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from planner import plans
+from planner.core.exchange import replacement_dict
+from planner.errors import WorkflowError
+from planner.models import Approval, Course, Procedure
+from planner.plans import Order
+
+STEPS = (Approval.Step.SENIOR, Approval.Step.HEAD, Approval.Step.MEDICAL_AFFAIRS)
+# Orders whose sessions count towards a patient's day, and the ones that can be approved.
+LIVE = (Course.Status.SIGNED, Course.Status.IN_PROGRESS, Course.Status.COMPLETED)
+_FLUID_KEYS = {"plasma": "plasma_ml", "albumin": "albumin_ml"}
+
+
+def band(total_ml: int) -> int:
+    """0 when nothing counted is given; 1 under the first threshold, 2 from it, 3 from the second."""
+    if total_ml <= 0:
+        return 0
+    head_from, medical_affairs_from = settings.APPROVAL_THRESHOLDS_ML
+    return 1 if total_ml < head_from else 2 if total_ml < medical_affairs_from else 3
+
+
+def counted_ml(fluids: dict) -> int:
+    """The volume of the products that count (APPROVAL_COUNTED_KINDS) in one session's rounded fluids."""
+    return sum(int(fluids.get(_FLUID_KEYS[kind]) or 0) for kind in settings.APPROVAL_COUNTED_KINDS)
+
+
+def root(course: Course) -> Course:
+    """The order's first version: approvals and consents are kept on it, for every version."""
+    return course.original if course.original_id else course
+
+
+def order_days(course: Course, order: Order | None = None) -> dict[date, int]:
+    """The counted volume each day of one order's sessions is given."""
+    from planner.printing import session_fluids  # printing shows approvals: imported here, not at the top
+
+    order = order or plans.order_for(course)
+    days: dict[date, int] = defaultdict(int)
+    procedures = list(course.procedures.all())
+    if procedures:
+        for procedure in procedures:
+            if procedure.status == Procedure.Status.PLANNED:
+                fluids, _fractions, _reasons = session_fluids(procedure, order)
+                days[timezone.localdate(procedure.starts_at)] += counted_ml(fluids)
+        return dict(days)
+    starts = order.session_starts or plans.session_starts(course)
+    numbers = order.plan.request.session_numbers or tuple(range(1, len(starts) + 1))
+    for number, start in zip(numbers, starts, strict=False):
+        planned = order.plan.fluids_for_session(number)
+        fluids = replacement_dict(planned.replacement) if planned else order.plan.rounded["replacement"]
+        days[timezone.localdate(start)] += counted_ml(fluids)
+    return dict(days)
+
+
+def patient_days(course: Course, order: Order | None = None) -> dict[date, int]:
+    """Each day of this order's sessions, with the patient's counted volume that day over every live order."""
+    own = order_days(course, order)
+    totals = dict(own)
+    others = (
+        Course.objects.filter(patient_id=course.patient_id, status__in=LIVE)
+        .exclude(pk=course.pk)
+        .prefetch_related("procedures")
+    )
+    for other in others:
+        try:
+            other_days = order_days(other)
+        except WorkflowError:
+            continue  # an order that cannot be read is reported on its own page
+        for day, total in other_days.items():
+            if day in totals:
+                totals[day] += total
+    return totals
+
+
+@dataclass(frozen=True)
+class StepState:
+    step: str
+    label: str
+    approval: Approval | None
+    permission: str
+
+    @property
+    def done(self) -> bool:
+        return self.approval is not None
+
+
+@dataclass(frozen=True)
+class ApprovalStatus:
+    """Where an order stands: the days' volumes, the band, each step needed and who gave it."""
+
+    required: bool  # the unit uses approvals and the order is signed
+    days: dict[date, int] = field(default_factory=dict)
+    band: int = 0
+    steps: tuple[StepState, ...] = ()
+    emergency: bool = False
+    requester: object = None
+    requested_at: object = None
+
+    @property
+    def highest_ml(self) -> int:
+        return max(self.days.values(), default=0)
+
+    @property
+    def highest_day(self) -> date | None:
+        return max(self.days, key=lambda day: (self.days[day], day)) if self.days else None
+
+    @property
+    def complete(self) -> bool:
+        return all(step.done for step in self.steps)
+
+    @property
+    def outstanding(self) -> list[StepState]:
+        return [step for step in self.steps if not step.done]
+
+    @property
+    def next_step(self) -> StepState | None:
+        return next(iter(self.outstanding), None)
+
+    @property
+    def releasable(self) -> bool:
+        """The blood bank may prepare and issue: approvals not used, complete, or an emergency (completed after)."""
+        return not self.required or self.complete or self.emergency
+
+    @property
+    def outstanding_words(self) -> str:
+        return ", ".join(step.label for step in self.outstanding)
+
+
+def status(course: Course, order: Order | None = None) -> ApprovalStatus:
+    if not settings.APPROVALS_REQUIRED or course.status not in LIVE:
+        return ApprovalStatus(required=False)
+    days = patient_days(course, order)
+    needed = band(max(days.values(), default=0))
+    given = list(Approval.objects.filter(order=root(course)).select_related("approved_by"))
+    steps = []
+    for step in STEPS[:needed]:
+        # The latest approval of this step given at this band or a higher one.
+        approval = next((a for a in reversed(given) if a.step == step and a.band >= needed), None)
+        steps.append(StepState(step, str(step.label), approval, f"planner.approve_{step.value}"))
+    return ApprovalStatus(
+        required=needed > 0,
+        days=days,
+        band=needed,
+        steps=tuple(steps),
+        emergency=course.urgency == Course.Urgency.EMERGENCY,
+        requester=course.signed_by,
+        requested_at=course.signed_at,
+    )
+
+
+def check_releasable(course: Course, order: Order | None = None) -> None:
+    """Raise WorkflowError while the order waits for approval (the blood bank does not issue)."""
+    state = status(course, order)
+    if not state.releasable:
+        raise WorkflowError(
+            _("Awaiting approval (%(steps)s): nothing is issued for this order until it is approved.")
+            % {"steps": state.outstanding_words}
+        )
+
+
+@transaction.atomic
+def approve(course: Course, step: str, *, by: object, note: str = "") -> Approval:
+    """Give one step of the order's approval. Raises WorkflowError with the reason it cannot be given."""
+    course = Course.objects.select_for_update().select_related("original", "signed_by").get(pk=course.pk)
+    if not settings.APPROVALS_REQUIRED:
+        raise WorkflowError(_("This unit does not use approvals of blood-product volume."))
+    if course.status not in LIVE:
+        raise WorkflowError(
+            _("Only a signed order is approved; this one is %(status)s.") % {"status": course.get_status_display()}
+        )
+    if step not in Approval.Step.values:
+        raise WorkflowError(_("Unknown approval step."))
+    if not by.has_perm(f"planner.approve_{step}"):
+        raise WorkflowError(
+            _("You may not approve as %(step)s.") % {"step": Approval.Step(step).label},
+        )
+    if course.signed_by_id == by.pk:
+        raise WorkflowError(_("The physician who requested the order (signed it) cannot approve it."))
+    state = status(course)
+    wanted = next((s for s in state.steps if s.step == step), None)
+    if wanted is None:
+        raise WorkflowError(
+            _("At %(total)s mL on the highest day, this order does not need the %(step)s's approval.")
+            % {"total": state.highest_ml, "step": Approval.Step(step).label}
+        )
+    if wanted.done:
+        raise WorkflowError(_("%(step)s: already approved.") % {"step": wanted.label})
+    if state.next_step is not wanted:
+        raise WorkflowError(_("%(step)s approves first.") % {"step": state.next_step.label})
+    if any(s.done and s.approval.approved_by_id == by.pk for s in state.steps):
+        raise WorkflowError(_("You have given another step of this approval: each step is a different person."))
+    return Approval.objects.create(
+        order=root(course),
+        course=course,
+        step=step,
+        band=state.band,
+        day_total_ml=state.highest_ml,
+        note=note.strip(),
+        approved_by=by,
+    )

@@ -27,12 +27,13 @@ from django.utils.translation import gettext as _
 from planner import plans
 from planner.core.exchange import replacement_dict
 from planner.errors import WorkflowError
-from planner.models import Approval, Course, Procedure
+from planner.models import Approval, Course, IssuedProduct, Procedure, Product, SessionRecord
 from planner.plans import Order
 
 STEPS = (Approval.Step.SENIOR, Approval.Step.HEAD, Approval.Step.MEDICAL_AFFAIRS)
 # Orders whose sessions count towards a patient's day, and the ones that can be approved.
 LIVE = (Course.Status.SIGNED, Course.Status.IN_PROGRESS, Course.Status.COMPLETED)
+ENDED = (Course.Status.SUPERSEDED, Course.Status.CANCELLED)
 _FLUID_KEYS = {"plasma": "plasma_ml", "albumin": "albumin_ml"}
 
 
@@ -54,7 +55,7 @@ def root(course: Course) -> Course:
     return course.original if course.original_id else course
 
 
-def order_days(course: Course, order: Order | None = None) -> dict[date, int]:
+def order_days(course: Course, order: Order | None = None, *, booked_only: bool = False) -> dict[date, int]:
     """The counted volume each day of one order's sessions is given."""
     from planner.printing import session_fluids  # printing shows approvals: imported here, not at the top
 
@@ -67,6 +68,8 @@ def order_days(course: Course, order: Order | None = None) -> dict[date, int]:
                 fluids, _fractions, _reasons = session_fluids(procedure, order)
                 days[timezone.localdate(procedure.starts_at)] += counted_ml(fluids)
         return dict(days)
+    if booked_only:
+        return {}
     starts = order.session_starts or plans.session_starts(course)
     numbers = order.plan.request.session_numbers or tuple(range(1, len(starts) + 1))
     for number, start in zip(numbers, starts, strict=False):
@@ -80,14 +83,15 @@ def patient_days(course: Course, order: Order | None = None) -> dict[date, int]:
     """Each day of this order's sessions, with the patient's counted volume that day over every live order."""
     own = order_days(course, order)
     totals = dict(own)
+    # A superseded or cancelled order keeps the sessions that ran under it (booked, planned): they count.
     others = (
-        Course.objects.filter(patient_id=course.patient_id, status__in=LIVE)
+        Course.objects.filter(patient_id=course.patient_id, status__in=(*LIVE, *ENDED))
         .exclude(pk=course.pk)
         .prefetch_related("procedures")
     )
     for other in others:
         try:
-            other_days = order_days(other)
+            other_days = order_days(other, booked_only=other.status in ENDED)
         except WorkflowError:
             continue  # an order that cannot be read is reported on its own page
         for day, total in other_days.items():
@@ -159,7 +163,15 @@ def status(course: Course, order: Order | None = None) -> ApprovalStatus:
     steps = []
     for step in STEPS[:needed]:
         # The latest approval of this step given at this band or a higher one.
-        approval = next((a for a in reversed(given) if a.step == step and a.band >= needed), None)
+        # The requester's own approval (given on an earlier version they did not sign) never counts.
+        approval = next(
+            (
+                a
+                for a in reversed(given)
+                if a.step == step and a.band >= needed and a.approved_by_id != course.signed_by_id
+            ),
+            None,
+        )
         steps.append(StepState(step, str(step.label), approval, f"planner.approve_{step.value}"))
     return ApprovalStatus(
         required=needed > 0,
@@ -179,6 +191,42 @@ def check_releasable(course: Course, order: Order | None = None) -> None:
         raise WorkflowError(
             _("Awaiting approval (%(steps)s): nothing is issued for this order until it is approved.")
             % {"steps": state.outstanding_words}
+        )
+
+
+# 5 % albumin: 20 mL of solution per gram, as the plan counts albumin_ml.
+_ALBUMIN_ML_PER_G = 20
+
+
+def _counted_package_ml(product: Product) -> int:
+    """The counted volume of one package, as the plan counts it (plasma by volume, albumin as 5 % solution)."""
+    if product.kind == Product.Kind.ALBUMIN:
+        return int((product.grams_per_package or 0) * _ALBUMIN_ML_PER_G)
+    return product.package_volume_ml
+
+
+def check_within_plan(procedure: Procedure, record: SessionRecord | None, issued: IssuedProduct) -> None:
+    """With approvals, a session is issued no more of a counted product than its plan gives (rounded up to
+    whole packages): more needs a re-plan or an amendment, which goes through approval. Raises WorkflowError."""
+    from planner.printing import session_fluids
+
+    kind = issued.product.kind
+    if not settings.APPROVALS_REQUIRED or kind not in settings.APPROVAL_COUNTED_KINDS:
+        return
+    if procedure.course.urgency == Course.Urgency.EMERGENCY:
+        return  # exempt, approved afterwards
+    fluids, _fractions, _reasons = session_fluids(procedure, plans.order_for(procedure.course))
+    planned_ml = int(fluids.get(_FLUID_KEYS[kind]) or 0)
+    earlier = record.issued_products.select_related("product").filter(product__kind=kind) if record else []
+    issued_ml = sum(item.quantity * _counted_package_ml(item.product) for item in earlier)
+    package_ml = _counted_package_ml(issued.product)
+    if issued_ml + issued.quantity * package_ml > planned_ml + max(package_ml - 1, 0):
+        raise WorkflowError(
+            _(
+                "%(product)s: this session's approved plan gives %(planned)s mL; %(issued)s mL would be issued. "
+                "More goes through a re-plan or an amendment, and its approval."
+            )
+            % {"product": issued.product, "planned": planned_ml, "issued": issued_ml + issued.quantity * package_ml}
         )
 
 

@@ -13,7 +13,6 @@ second person is never the first.
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -94,10 +93,12 @@ def second_person(request: HttpRequest, username: str, password: str, *, permiss
     """
     if not username.strip() or not password:
         raise WorkflowError(_("The second person enters their own user name and password."))
-    try:
-        user = authenticate(request, username=username.strip(), password=password)
-    except PermissionDenied:
-        raise WorkflowError(_("That account is locked after too many failed attempts.")) from None
+    user = authenticate(request, username=username.strip(), password=password)
+    if getattr(request, "axes_locked_out", False):
+        # django-axes refused (or has just locked) the colleague's account. Its middleware would answer
+        # the whole request with the lockout page, as if the logged-in user were locked: say it here.
+        request.axes_locked_out = False
+        raise WorkflowError(_("That account is locked after too many failed attempts."))
     if user is None or not user.is_active:
         raise WorkflowError(_("The second person's user name or password is not right."))
     if user.pk == request.user.pk:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from planner.core.exchange import ExchangePlan
 from planner.db_guards import LOCKING_OUTCOMES
+from planner.errors import WorkflowError
 from planner.models import Course, IssuedProduct, Procedure, Product, SessionRecord
 
 # Completed, stopped early, not started: the outcomes that end a session (and lock it, planner/db_guards.py).
@@ -188,3 +189,19 @@ def mark_reviewed(records: QuerySet[SessionRecord], *, by: object) -> int:
         record.save()
         count += 1
     return count
+
+
+def check_order_issuable(procedure: Procedure, record: SessionRecord | None) -> None:
+    """Products are issued for a planned session of a signed order, or for a session that has started
+    under an order superseded or cancelled since. Raises WorkflowError."""
+    course = procedure.course
+    started = record is not None and record.locks_session
+    if procedure.status != Procedure.Status.PLANNED and not started:
+        raise WorkflowError(_("This session is cancelled: nothing is issued for it."))
+    if course.status in (Course.Status.SIGNED, Course.Status.IN_PROGRESS, Course.Status.COMPLETED) or started:
+        return
+    if course.status == Course.Status.DRAFT:
+        raise WorkflowError(_("The order is not signed: nothing is issued for it yet."))
+    raise WorkflowError(
+        _("This order is %(status)s: issue against the order in force.") % {"status": course.get_status_display()}
+    )

@@ -45,7 +45,7 @@ def test_a_course(patient: Patient, physician: User) -> None:
 
 @pytest.fixture
 def recorded(patient: Patient, physician: User, nurse: User) -> int:
-    procedure = workflow.booked(physician, patient).procedures.order_by("number").first()
+    procedure = workflow.signed(physician, patient).procedures.order_by("number").first()
     SessionRecord.objects.create(procedure=procedure, recorded_by=nurse)
     return procedure.pk
 

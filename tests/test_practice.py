@@ -213,6 +213,45 @@ def test_a_higher_day_total_asks_the_higher_approvals_again(
 
 
 @pytest.mark.usefixtures("approvals_on")
+def test_a_session_replan_that_adds_plasma_needs_approval(
+    example_a: Patient, physician: User, nurse: User, bloodbank: User
+) -> None:
+    course = signed(physician, example_a, sessions_count="1")  # all albumin: nothing counted
+    assert not approvals.status(course).required
+    session = course.procedures.get()
+    # That day's fibrinogen is under the 1.0 g/L trigger: the session's re-plan gives the last third as plasma.
+    logged_in(nurse).post(reverse("procedure-fibrinogen", args=[session.pk]), {"fibrinogen_g_per_l": "0.8"})
+    session.refresh_from_db()
+    plasma_ml = session.fluid_plan["replacement"]["plasma_ml"]
+    assert plasma_ml > 0
+    state = approvals.status(course)
+    assert (state.highest_ml, state.band) == (plasma_ml, approvals.band(plasma_ml))
+    assert state.band >= 1 and not state.releasable
+    assert "Awaiting approval" in _messages(_issue_plasma(bloodbank, session))
+
+
+@pytest.mark.usefixtures("approvals_on")
+def test_an_amendment_in_the_same_band_keeps_its_approvals(
+    example_a: Patient, physician: User, approvers: dict[str, User]
+) -> None:
+    course = signed(physician, example_a, sessions_count="1", **ALL_PLASMA)
+    for step in ("senior", "head", "medical_affairs"):
+        _approve(approvers[step], course, step)
+    client = logged_in(physician)
+    client.post(
+        reverse("course-amend", args=[course.pk]),
+        form_data(sessions_count="1", amendment_reason="Calcium infusion changed", **ALL_PLASMA),
+    )
+    amendment = Course.objects.get(previous=course)
+    sign(client, amendment)
+    amendment.refresh_from_db()
+    assert amendment.status == Course.Status.SIGNED
+    state = approvals.status(amendment)
+    assert state.band == 3 and state.complete  # kept on the order's first version
+    assert Approval.objects.filter(order=course).count() == 3
+
+
+@pytest.mark.usefixtures("approvals_on")
 def test_an_emergency_order_is_issued_at_once_and_approved_afterwards(
     example_a: Patient, physician: User, bloodbank: User, approvers: dict[str, User]
 ) -> None:
@@ -502,3 +541,89 @@ def test_signing_checks_the_limit_again(patient: Patient, physician: User) -> No
     assert "usual course for this indication is 3 sessions" in _messages(response)
     course.refresh_from_db()
     assert course.status == Course.Status.DRAFT
+
+
+# --- What a hostile review found (each of these passed before the fix) --------------------------
+
+
+def test_a_record_opened_by_the_blood_bank_does_not_let_the_session_start_without_consent(
+    settings: object, procedure: Procedure, nurse: User, bloodbank: User
+) -> None:
+    settings.CONSENTS_REQUIRED = True
+    # The blood bank issues before check-in: that opens the record, with no start time yet.
+    albumin = Product.objects.get(name=ALBUMIN_20)
+    logged_in(bloodbank).post(
+        reverse("issued-product-create", args=[procedure.pk]),
+        {"product": albumin.pk, "lot_number": "A1", "quantity": "2"},
+    )
+    assert SessionRecord.objects.filter(procedure=procedure, started_at__isnull=True).exists()
+    assert "cannot start without" in _start(nurse, procedure).content.decode()
+    assert SessionRecord.objects.get(procedure=procedure).started_at is None
+
+
+def test_nothing_is_issued_for_a_draft_or_a_cancelled_order(patient: Patient, physician: User, bloodbank: User) -> None:
+    draft = booked(physician, patient, sessions_count="2")
+    response = _issue_plasma(bloodbank, draft.procedures.first())
+    assert "not signed" in _messages(response) and not IssuedProduct.objects.exists()
+    course = signed(physician, patient, sessions_count="2", first_on=form_data()["first_on"])
+    logged_in(physician).post(reverse("course-cancel", args=[course.pk]), {"reason": "Diagnosis revised"})
+    course.refresh_from_db()
+    assert course.status == Course.Status.CANCELLED
+    assert "cancelled" in _messages(_issue_plasma(bloodbank, course.procedures.first()))
+    assert not IssuedProduct.objects.exists()
+
+
+@pytest.mark.usefixtures("approvals_on")
+def test_no_more_plasma_is_issued_than_the_approved_plan_gives(
+    example_a: Patient, physician: User, bloodbank: User, approvers: dict[str, User]
+) -> None:
+    albumin_only = signed(physician, example_a, sessions_count="1")
+    response = _issue_plasma(bloodbank, albumin_only.procedures.get(), quantity="30")
+    assert "approved plan gives 0 mL" in _messages(response) and not IssuedProduct.objects.exists()
+
+    course = signed(physician, example_a, sessions_count="1", first_on=form_data()["first_on"], **ALL_PLASMA)
+    for step in ("senior", "head", "medical_affairs"):
+        _approve(approvers[step], course, step)
+    session = course.procedures.get()
+    # 2894 mL planned: 29 units of 100 mL (2900 mL) may go, in two issues; a 30th may not.
+    _issue_plasma(bloodbank, session, quantity="20")
+    _issue_plasma(bloodbank, session, quantity="9", lot_number="P-0002")
+    assert "2894 mL; 3000 mL would be issued" in _messages(_issue_plasma(bloodbank, session, quantity="1"))
+    assert sum(IssuedProduct.objects.values_list("quantity", flat=True)) == 29
+
+
+@pytest.mark.usefixtures("approvals_on")
+def test_the_requesters_own_approval_of_an_earlier_version_does_not_count(
+    example_a: Patient, physician: User, approvers: dict[str, User]
+) -> None:
+    senior = approvers["senior"]
+    course = signed(physician, example_a, sessions_count="1", **ALL_PLASMA)
+    _approve(senior, course, "senior")
+    # The senior physician, who also prescribes, amends and signs the order in the same band.
+    senior.groups.add(Group.objects.get(name=roles.PHYSICIAN))
+    client = logged_in(senior)
+    client.post(
+        reverse("course-amend", args=[course.pk]),
+        form_data(sessions_count="1", amendment_reason="Second look", **ALL_PLASMA),
+    )
+    amendment = Course.objects.get(previous=course)
+    sign(client, amendment)
+    state = approvals.status(Course.objects.get(pk=amendment.pk))
+    assert [s.step for s in state.outstanding][0] == "senior"
+
+
+@pytest.mark.usefixtures("checks_on")
+def test_a_locked_colleague_is_told_as_such_and_the_nurse_stays_on_the_page(
+    settings: object, nurse: User, issued_albumin: IssuedProduct
+) -> None:
+    colleague = make_user(username="nurse-three", role=roles.NURSE)
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        _check(nurse, issued_albumin, colleague.username, "wrong")
+    response = _check(nurse, issued_albumin, colleague.username)  # the right password, too late
+    assert response.status_code == 302
+    assert "locked after too many failed attempts" in _messages(response)
+    assert not BedsideCheck.objects.exists()
+    # The nurse is still logged in and working.
+    assert (
+        logged_in(nurse).get(reverse("procedure-record", args=[issued_albumin.record.procedure_id])).status_code == 200
+    )

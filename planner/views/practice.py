@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
@@ -94,7 +95,15 @@ def bedside_check(request: HttpRequest, pk: int) -> HttpResponse:
             except WorkflowError as error:
                 messages.error(request, error.message)
                 return back
-            BedsideCheck.objects.create(issued=issued, record=issued.record, first_by=request.user, second_by=second)
+            try:
+                with transaction.atomic():
+                    BedsideCheck.objects.create(
+                        issued=issued, record=issued.record, first_by=request.user, second_by=second
+                    )
+            except IntegrityError:
+                # Checked a moment ago by someone else, or the session was reviewed meanwhile.
+                messages.error(request, _("This unit has been checked already, or the session is locked."))
+                return back
             messages.success(request, _("Checked by two people: %(product)s.") % {"product": issued})
         return back
 

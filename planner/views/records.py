@@ -49,6 +49,8 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
     procedure = _procedure(pk)
     log_patient_view(request, procedure.course.patient, "session-record")
     record = SessionRecord.objects.filter(procedure=procedure).select_related("reviewed_by").first()
+    # Read before validating: the form writes what was typed into the record it edits.
+    started_before = record.started_at if record is not None else None
     may_record = _may_record(request, record)
     form = SessionRecordForm(request.POST if request.method == "POST" else None, instance=record)
     if request.method == "POST":
@@ -60,7 +62,7 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
             saved = form.save(commit=False)
             saved.procedure, saved.recorded_by = procedure, request.user
             planned = _planned(procedure)
-            unconsented = _start_refused(procedure, record, saved, planned)
+            unconsented = _start_refused(procedure, started_before, saved, planned)
             if unconsented:
                 form.add_error("started_at", unconsented)
                 return _record_page(request, procedure, record, form=form)
@@ -80,11 +82,11 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _start_refused(
-    procedure: Procedure, before: SessionRecord | None, saved: SessionRecord, planned: "Planned"
+    procedure: Procedure, started_before: datetime | None, saved: SessionRecord, planned: "Planned"
 ) -> str | None:
     """Why the session may not start now (consents missing), or None. Only the start is checked: a
     record started before the unit required consents is not held up."""
-    starting = saved.started_at is not None and (before is None or before.started_at is None)
+    starting = saved.started_at is not None and started_before is None
     if not starting or not settings.CONSENTS_REQUIRED:
         return None
     order, problem = planned[0], planned[1]
@@ -189,6 +191,7 @@ def _record_page(
             "consents": consents.rows(procedure.course, order) if order is not None else [],
             "consents_required": settings.CONSENTS_REQUIRED,
             "two_person_checks": settings.TWO_PERSON_CHECKS,
+            "checked_kinds": CHECKED_KINDS,
             "approval": approvals.status(procedure.course, order) if order is not None else None,
             "addenda": record.addenda.select_related("written_by") if record else [],
             "addendum_form": addendum_form or SessionAddendumForm(),
@@ -315,12 +318,13 @@ def issued_product_create(request: HttpRequest, pk: int) -> HttpResponse:
     procedure = _procedure(pk)
 
     def create() -> HttpResponse:
+        record = SessionRecord.objects.filter(procedure=procedure).first()
         try:
+            records.check_order_issuable(procedure, record)
             approvals.check_releasable(procedure.course)
         except WorkflowError as error:
             messages.error(request, error.message)
             return redirect("procedure-record", pk=procedure.pk)
-        record = SessionRecord.objects.filter(procedure=procedure).first()
         if record is None:
             # The blood bank issues before the nurse checks in: open the record with nothing recorded yet.
             record = SessionRecord.objects.create(procedure=procedure, recorded_by=request.user)
@@ -333,6 +337,7 @@ def issued_product_create(request: HttpRequest, pk: int) -> HttpResponse:
         issued = form.save(commit=False)
         issued.record, issued.issued_by = record, request.user
         try:
+            approvals.check_within_plan(procedure, record, issued)
             if settings.TWO_PERSON_CHECKS:
                 issued.crossmatched_by = form.cleaned_data.get("crossmatched_by")
                 issued.rechecked_by = consents.second_person(

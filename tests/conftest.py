@@ -98,6 +98,7 @@ def committed_db(transactional_db: None) -> Iterator[None]:
         (db_guards.remove_booking_guard, db_guards.install_booking_guard),
         (db_guards.remove_course_guard, db_guards.install_course_guard),
         (db_guards.remove_review_guard, db_guards.install_review_guard),
+        (db_guards.remove_append_only_guard, db_guards.install_append_only_guard),
     ]
     with connection.schema_editor() as editor:
         for remove, _install in guards:

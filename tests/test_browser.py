@@ -20,10 +20,11 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
-from planner import roles
+from planner import approvals, roles
 from planner.demo import DEMO_PASSWORD
 from planner.models import (
     AdverseEvent,
+    BedsideCheck,
     Course,
     Indication,
     IssuedProduct,
@@ -495,3 +496,74 @@ def test_dates_are_iso_in_both_languages_with_a_picker_and_the_keyboard(
     page.screenshot(path=ARTIFACTS / f"32-date-picker-{language}.png", full_page=False)
     assert not problems
     context.close()
+
+
+def _axe_serious(page: "Page") -> list[tuple]:
+    page.evaluate(AXE.read_text())
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => [v.id, v.impact, v.nodes.length])"
+    )
+    return [tuple(v) for v in violations if v[1] in ("critical", "serious")]
+
+
+def test_approvals_consents_and_the_bedside_check_in_the_browser(
+    browser: "Browser", live_server: object, demo_unit: None, settings: object
+) -> None:
+    """Issue 15 in the demo unit with the Chinese practice on: the senior physician approves on the
+    course page, the nurse records the consent there, and checks the albumin with a colleague who
+    types their own password. Each page has no serious accessibility violation."""
+    settings.APPROVALS_REQUIRED = settings.CONSENTS_REQUIRED = settings.TWO_PERSON_CHECKS = True
+    settings.APPROVAL_COUNTED_KINDS = ["plasma", "albumin"]  # the demo's course is all albumin
+    course = Course.objects.filter(frozen_plan__isnull=False).order_by("pk").first()
+    procedure = course.procedures.order_by("number").first()
+    record = SessionRecord.objects.create(procedure=procedure, recorded_by=User.objects.get(username="bloodbank"))
+    issued = IssuedProduct.objects.create(
+        record=record,
+        product=Product.objects.filter(kind="albumin", is_default=True).get(),
+        lot_number="ALB-2026-15",
+        quantity=2,
+        issued_by=User.objects.get(username="bloodbank"),
+    )
+
+    def session(username: str) -> tuple[object, "Page"]:
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1280, "height": 900}, bypass_csp=True
+        )
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("main button[type=submit]")
+        expect(page.locator("nav")).to_contain_text("Log out")
+        return context, page
+
+    assert approvals.status(course).next_step.step == "senior"
+    context, page = session("senior")
+    page.goto(f"/courses/{course.pk}/")
+    page.locator("section[data-approvals] button[type=submit]").first.click()
+    expect(page.locator(".alert-success")).to_contain_text("Approved: Senior physician")
+    assert _axe_serious(page) == []
+    context.close()
+
+    context, page = session("nurse")
+    page.goto(f"/courses/{course.pk}/")
+    page.locator("section[data-consents] summary").click()
+    page.select_option("#consent_kind", "procedure")
+    page.select_option("#consent_state", "signed")
+    page.fill("#consent_signer", "the patient")
+    page.fill("#consent_signed_at", timezone.localtime().strftime("%Y-%m-%d %H:%M"))
+    page.locator("section[data-consents] button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_contain_text("Recorded: Procedure consent: Signed.")
+    page.goto(f"/procedures/{procedure.pk}/record/")
+    assert _axe_serious(page) == []
+    row = page.locator(f"tr[data-issued='{issued.pk}']")
+    row.locator("summary").click()
+    row.locator("input[name=second_username]").fill("nurse2")
+    row.locator("input[name=second_password]").fill(DEMO_PASSWORD)
+    row.locator("form[action$='/check/'] button[type=submit]").click()
+    expect(page.locator("[data-bedside-check]")).to_contain_text("Checked at the bedside by Fang Xu and Na Zhao")
+    page.screenshot(path=ARTIFACTS / "50-bedside-check.png", full_page=True)
+    context.close()
+    check = BedsideCheck.objects.get()
+    assert (check.first_by.username, check.second_by.username) == ("nurse", "nurse2")

@@ -79,18 +79,17 @@ def order_days(course: Course, order: Order | None = None, *, booked_only: bool 
     return dict(days)
 
 
-def patient_days(course: Course, order: Order | None = None) -> dict[date, int]:
-    """Each day of this order's sessions, with the patient's counted volume that day over every live order."""
-    own = order_days(course, order)
-    totals = dict(own)
-    # A superseded or cancelled order keeps the sessions that ran under it (booked, planned): they count.
-    others = (
-        Course.objects.filter(patient_id=course.patient_id, status__in=(*LIVE, *ENDED))
-        .exclude(pk=course.pk)
-        .prefetch_related("procedures")
-    )
+def patient_days(course: Course, order: Order | None = None, *, others: list[Course] | None = None) -> dict[date, int]:
+    """Each day of this order's sessions, with the patient's counted volume that day over all their orders.
+
+    `others`: the patient's other orders with their procedures, when the caller has them already.
+    """
+    totals = dict(order_days(course, order))
+    if others is None:
+        others = [other for other in _patient_orders({course.patient_id})[course.patient_id] if other.pk != course.pk]
     for other in others:
         try:
+            # A superseded or cancelled order keeps the sessions that ran under it (booked, planned): they count.
             other_days = order_days(other, booked_only=other.status in ENDED)
         except WorkflowError:
             continue  # an order that cannot be read is reported on its own page
@@ -98,6 +97,24 @@ def patient_days(course: Course, order: Order | None = None) -> dict[date, int]:
             if day in totals:
                 totals[day] += total
     return totals
+
+
+def _patient_orders(patient_ids: set[int]) -> dict[int, list[Course]]:
+    """Every order of these patients that counts towards a day, with its procedures: two queries."""
+    by_patient: dict[int, list[Course]] = defaultdict(list)
+    orders = (
+        Course.objects.filter(patient_id__in=patient_ids, status__in=(*LIVE, *ENDED))
+        .select_related("signed_by")
+        .prefetch_related("procedures")
+        .order_by("pk")
+    )
+    for order in orders:
+        by_patient[order.patient_id].append(order)
+    return by_patient
+
+
+def _root_id(course: Course) -> int:
+    return course.original_id or course.pk
 
 
 @dataclass(frozen=True)
@@ -155,11 +172,32 @@ class ApprovalStatus:
 
 
 def status(course: Course, order: Order | None = None) -> ApprovalStatus:
-    if not settings.APPROVALS_REQUIRED or course.status not in LIVE:
-        return ApprovalStatus(required=False)
-    days = patient_days(course, order)
+    return statuses([course], {course.pk: order} if order is not None else None)[course.pk]
+
+
+def statuses(courses: list[Course], orders: dict[int, Order] | None = None) -> dict[int, ApprovalStatus]:
+    """The approval status of each course, read in a fixed number of queries however many there are
+    (the blood bank's day). `orders`: the courses' decoded orders, when the caller has them."""
+    orders = orders or {}
+    result = {course.pk: ApprovalStatus(required=False) for course in courses}
+    live = [course for course in courses if settings.APPROVALS_REQUIRED and course.status in LIVE]
+    if not live:
+        return result
+    by_patient = _patient_orders({course.patient_id for course in live})
+    given: dict[int, list[Approval]] = defaultdict(list)
+    for approval in Approval.objects.filter(order_id__in={_root_id(c) for c in live}).select_related("approved_by"):
+        given[approval.order_id].append(approval)
+    for course in live:
+        mine = by_patient[course.patient_id]
+        own = next((other for other in mine if other.pk == course.pk), course)  # with its procedures
+        others = [other for other in mine if other.pk != course.pk]
+        days = patient_days(own, orders.get(course.pk), others=others)
+        result[course.pk] = _status(own, days, given[_root_id(course)])
+    return result
+
+
+def _status(course: Course, days: dict[date, int], given: list[Approval]) -> ApprovalStatus:
     needed = band(max(days.values(), default=0))
-    given = list(Approval.objects.filter(order=root(course)).select_related("approved_by"))
     steps = []
     for step in STEPS[:needed]:
         # The latest approval of this step given at this band or a higher one.

@@ -70,7 +70,9 @@ def day_worklist(day: date) -> tuple[list[SessionToPrepare], list[Line]]:
     by_procedure = {record.procedure_id: record for record in records}
     sessions, totals = [], {}
     orders: dict[int, plans.Order] = {}
-    waiting: dict[int, approvals.ApprovalStatus] = {}
+    # Every signed order's approvals, read at once (a fixed number of queries for the whole day).
+    signed = {p.course_id: p.course for p in procedures if p.course.status in approvals.LIVE}
+    waiting = approvals.statuses(list(signed.values()))
     for procedure in procedures:
         session = SessionToPrepare(procedure, plasma_groups=compatible_plasma(procedure.course.patient.abo_group))
         sessions.append(session)
@@ -83,9 +85,7 @@ def day_worklist(day: date) -> tuple[list[SessionToPrepare], list[Line]]:
             session.problem = error.message
             continue
         orders[procedure.course_id] = order
-        if procedure.course_id not in waiting:
-            waiting[procedure.course_id] = approvals.status(procedure.course, order)
-        approval = waiting[procedure.course_id]
+        approval = waiting.get(procedure.course_id) or approvals.status(procedure.course, order)
         if not approval.releasable:
             # Nothing is prepared for an order still awaiting its approvals (APPROVALS_REQUIRED).
             session.problem = _("Awaiting approval (%(steps)s): nothing to prepare yet.") % {

@@ -18,6 +18,7 @@ from axes.models import AccessAttempt
 from django.contrib.auth.models import Group, User
 from django.contrib.messages import get_messages
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
@@ -37,7 +38,7 @@ from planner.models import (
 )
 from planner.worklist import day_worklist
 from tests.conftest import logged_in
-from tests.factories import PASSWORD, make_measurement, make_patient, make_user
+from tests.factories import PASSWORD, make_measured_patient, make_measurement, make_patient, make_user
 from tests.workflow import booked, form_data, pemphigus, sign, signed
 
 ALL_PLASMA = {"albumin_fraction": "0", "plasma_fraction": "1", "fluid_override_reason": "Bleeding after biopsy"}
@@ -627,3 +628,18 @@ def test_a_locked_colleague_is_told_as_such_and_the_nurse_stays_on_the_page(
     assert (
         logged_in(nurse).get(reverse("procedure-record", args=[issued_albumin.record.procedure_id])).status_code == 200
     )
+
+
+@pytest.mark.usefixtures("approvals_on")
+def test_the_blood_banks_day_reads_the_approvals_in_a_fixed_number_of_queries(
+    unit: None, physician: User, bloodbank: User
+) -> None:
+    counts = []
+    for n in range(3):
+        patient = make_measured_patient(by=physician, mrn=f"Q-{n}", family_name=f"Q{n}")
+        signed(physician, patient, sessions_count="1", **ALL_PLASMA)
+        with CaptureQueriesContext(connection) as queries:
+            page = logged_in(bloodbank).get(reverse("today"), {"on": form_data()["first_on"]})
+        assert all("Awaiting approval" in session.problem for session in page.context["sessions"])
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == counts[2], counts

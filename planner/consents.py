@@ -16,7 +16,6 @@ from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from planner.approvals import root
 from planner.errors import WorkflowError
 from planner.models import Consent, Course, Procedure
 from planner.plans import Order
@@ -52,7 +51,7 @@ def needed(course: Course, order: Order) -> list[str]:
 def current(course: Course) -> dict[str, Consent]:
     """The latest record of each consent of the order (the rows are append-only: the latest is its state)."""
     latest: dict[str, Consent] = {}
-    for consent in Consent.objects.filter(order=root(course)).select_related("recorded_by"):
+    for consent in Consent.objects.filter(order_id=course.original_id or course.pk).select_related("recorded_by"):
         latest[consent.kind] = consent
     return latest
 

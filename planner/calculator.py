@@ -17,8 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from planner import plans
-from planner.core.blood_volume import Build, Method, Sex
-from planner.core.exchange import ExchangePlan, ExchangeRequest, LowFibrinogen, course_hours, plan_exchange
+from planner.core.blood_volume import Build, Method, Sex, default_method
+from planner.core.exchange import (
+    ExchangePlan,
+    ExchangeRequest,
+    LowFibrinogen,
+    Policy,
+    course_hours,
+    plan_exchange,
+)
 from planner.core.fluid_rules import FluidProposal, ReplacementPolicy
 from planner.core.limits import InputError
 from planner.core.replacement import FRACTION_NAMES, FluidPlan, Shares
@@ -106,7 +113,13 @@ class ExchangeForm(forms.Form):
     height_cm = _number(_("Height (cm)"), required=True)
     haematocrit = _number(_("Haematocrit (fraction)"), required=True, help_text=_("0.40 for 40 %."))
     age_years = _number(_("Age (years)"))
-    method = forms.ChoiceField(label=_("Blood-volume method"), choices=METHOD_CHOICES, initial=Method.NADLER.value)
+    # Blank: the paediatric table for a child it covers (age and weight), Nadler otherwise, on every door.
+    method = forms.ChoiceField(
+        label=_("Blood-volume method"),
+        choices=[("", _("By age and weight (paediatric table for a child, else Nadler)")), *METHOD_CHOICES],
+        required=False,
+        initial="",
+    )
     build = forms.ChoiceField(label=_("Build (Gilcher)"), choices=BUILD_CHOICES, required=False)
     tbv_ml = _number(_("Blood volume from the device (mL)"))
     tbv_reason = forms.CharField(label=_("Why typed in"), max_length=200, required=False)
@@ -182,15 +195,18 @@ class ExchangeForm(forms.Form):
         if self.errors:
             return cleaned
         try:
-            request, proposal, catalogue = self._exchange_request(cleaned)
-            self.plan = plan_exchange(request, plans.policy_from_settings(), proposal=proposal)
+            policy = plans.policy_from_settings()
+            request, proposal, catalogue = self._exchange_request(cleaned, policy)
+            self.plan = plan_exchange(request, policy, proposal=proposal)
             plans.check_plasma_for_sessions(self.plan, catalogue)
         except InputError as error:
             field = _ERROR_FIELDS.get(error.field, error.field)
             self.add_error(field if field in self.fields else None, error.message)
         return cleaned
 
-    def _exchange_request(self, cleaned: dict) -> tuple[ExchangeRequest, FluidProposal | None, CatalogueChoice]:
+    def _exchange_request(
+        self, cleaned: dict, policy: Policy
+    ) -> tuple[ExchangeRequest, FluidProposal | None, CatalogueChoice]:
         indication = cleaned.get("indication")
         proposal = None
         shares = Shares.from_fractions(cleaned)
@@ -225,7 +241,9 @@ class ExchangeForm(forms.Form):
             height_cm=cleaned["height_cm"],
             haematocrit=cleaned["haematocrit"],
             plasma_volumes=cleaned["plasma_volumes"],
-            method=Method(cleaned["method"]),
+            method=Method(cleaned["method"])
+            if cleaned.get("method")
+            else default_method(cleaned.get("age_years"), cleaned["weight_kg"], policy.paediatric),
             build=Build(build) if build else None,
             age_years=cleaned.get("age_years"),
             tbv_ml=cleaned.get("tbv_ml"),

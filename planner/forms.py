@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from planner import plans
 from planner.calculator import BUILD_CHOICES, METHOD_CHOICES
 from planner.core import limits
-from planner.core.blood_volume import Method
+from planner.core.blood_volume import Method, default_method
 from planner.core.identity import normalise_mrn
 from planner.core.limits import InputError
 from planner.core.replacement import Shares
@@ -277,10 +277,21 @@ class CourseForm(forms.ModelForm):
         self.fields["amendment_reason"].required = amending
         if not amending:
             del self.fields["amendment_reason"]
+        if not self.is_bound and not self.instance.pk:
+            # A new course starts from the patient's own method: the paediatric table for a child it covers.
+            self.fields["method"].initial = self._default_method(patient).value
         self.proposal = None
         self.inputs: dict = {}
         # The live plan of the course as filled in, once the form is valid (see _post_clean).
         self.plan = None
+
+    @staticmethod
+    def _default_method(patient: Patient) -> Method:
+        weight = patient.latest_measurements()["weight_kg"]
+        if weight is None:
+            return Method.NADLER
+        age = patient.age_for_calculation(timezone.localdate())
+        return default_method(age, float(weight.value), plans.policy_from_settings().paediatric)
 
     def clean_first_on(self) -> date:
         first_on = self.cleaned_data["first_on"]

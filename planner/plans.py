@@ -71,8 +71,13 @@ def policy_from_settings() -> Policy:
         ),
         igg_intravascular_fraction=settings.IGG_INTRAVASCULAR_FRACTION,
         ecv_warning_percent=settings.ECV_WARNING_PERCENT,
+        ecv_prime_percent=settings.ECV_PRIME_PERCENT,
         saline_warning_fraction=settings.SALINE_WARNING_FRACTION,
-        paediatric=PaediatricTable(*settings.PAEDIATRIC_ML_PER_KG),
+        paediatric=PaediatricTable(
+            *settings.PAEDIATRIC_ML_PER_KG,
+            max_age_years=settings.PAEDIATRIC_MAX_AGE_YEARS,
+            max_weight_kg=settings.PAEDIATRIC_MAX_WEIGHT_KG,
+        ),
     )
 
 

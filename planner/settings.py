@@ -261,7 +261,11 @@ FIBRINOGEN_DEPLETION_K = env_float("FIBRINOGEN_DEPLETION_K", 1.0, minimum=0.5, m
 FIBRINOGEN_RECOVERY_TAU_HOURS = env_float("FIBRINOGEN_RECOVERY_TAU_HOURS", 116, minimum=24, maximum=500)
 # Share of IgG in the blood (about 0.45; IgM about 0.76): what one exchange can reach.
 IGG_INTRAVASCULAR_FRACTION = env_float("IGG_INTRAVASCULAR_FRACTION", 0.45, minimum=0.2, maximum=1.0)
-ECV_WARNING_PERCENT = env_float("ECV_WARNING_PERCENT", 15, minimum=5, maximum=30)
+# Extracorporeal volume as % of blood volume: warn from the first, require a prime from the second.
+ECV_WARNING_PERCENT = env_float("ECV_WARNING_PERCENT", 10, minimum=5, maximum=30)
+ECV_PRIME_PERCENT = env_float("ECV_PRIME_PERCENT", 15, minimum=5, maximum=30)
+if ECV_PRIME_PERCENT < ECV_WARNING_PERCENT:
+    raise ImproperlyConfigured("ECV_PRIME_PERCENT must not be below ECV_WARNING_PERCENT.")
 SALINE_WARNING_FRACTION = env_float("SALINE_WARNING_FRACTION", 0.20, minimum=0, maximum=0.25)
 TARGET_ALBUMIN_PERCENT = env_float("TARGET_ALBUMIN_PERCENT", 5, minimum=4, maximum=5)
 # The unit's booking rules.
@@ -290,11 +294,15 @@ START_MARGIN_HOURS = env_float("START_MARGIN_HOURS", 2, minimum=0.25, maximum=24
 RHYTHM_LONGER_DAYS = env_int("RHYTHM_LONGER_DAYS", 1, minimum=0)
 RHYTHM_SHORTER_DAYS = env_int("RHYTHM_SHORTER_DAYS", 0, minimum=0)
 
-# Paediatric blood volume, mL/kg: preterm neonate, term neonate, infant, child.
+# Paediatric blood volume, mL/kg: preterm neonate, term neonate, infant to 12 months, child 1-17 years
+# (Galacki, J Clin Apher 1997;12:1; the lower child value is the conservative one).
 PAEDIATRIC_ML_PER_KG = tuple(
     env_float(f"PAEDIATRIC_ML_PER_KG_{band}", default, minimum=50, maximum=120)
-    for band, default in (("PRETERM", 100), ("NEONATE", 85), ("INFANT", 80), ("CHILD", 80))
+    for band, default in (("PRETERM", 100), ("NEONATE", 85), ("INFANT", 80), ("CHILD", 70))
 )
+# The children the paediatric table is for, and the default method for: under this age, up to this weight.
+PAEDIATRIC_MAX_AGE_YEARS = env_float("PAEDIATRIC_MAX_AGE_YEARS", 18, minimum=1, maximum=18)
+PAEDIATRIC_MAX_WEIGHT_KG = env_float("PAEDIATRIC_MAX_WEIGHT_KG", 35, minimum=10, maximum=60)
 DEFAULT_INLET_FLOW_ML_PER_MIN = env_float("DEFAULT_INLET_FLOW_ML_PER_MIN", 60, minimum=5, maximum=300)
 
 # Chinese practice (README, "Approvals, consents and checks"): one switch turns on the three

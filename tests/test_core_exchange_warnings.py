@@ -13,7 +13,7 @@ import math
 
 import pytest
 
-from planner.core.blood_volume import Method, Sex
+from planner.core.blood_volume import Method, PaediatricTable, Sex
 from planner.core.device_numbers import DeviceSettings
 from planner.core.exchange import (
     ExchangePlan,
@@ -65,12 +65,40 @@ def test_example_a_has_no_warning() -> None:
 # --- Thresholds: at, just under and just over each limit ---------------------------------------------------------
 
 THRESHOLDS = [
-    # ECV > 15 % of TBV (§4). Max 150 mL: TBV 1000 -> 15.000 %, 1001 -> 14.985 %, 999 -> 15.015 %.
+    # ECV > 15 % of TBV requires a prime (§4; modalities reference §4). Max 150 mL: TBV 1000 -> 15.000 %,
+    # 1001 -> 14.985 %, 999 -> 15.015 %.
     ("ecv at 15 %", {}, manual_tbv(1000.0), "ecv_over_15_percent", False),
     ("ecv just under 15 %", {}, manual_tbv(1001.0), "ecv_over_15_percent", False),
     ("ecv just over 15 %", {}, manual_tbv(999.0), "ecv_over_15_percent", True),
-    # The limit is the unit's: at 10 % (the modalities reference's priming trigger) 15 % is over it.
-    ("ecv over a 10 % setting", {"ecv_warning_percent": 10}, manual_tbv(1000.0), "ecv_over_15_percent", True),
+    # ECV > 10 % warns (the modalities reference's priming trigger): 150 / 1500 = 10.000 %, 1499 -> 10.007 %.
+    ("ecv at 15 % is over 10 %", {}, manual_tbv(1000.0), "ecv_over_10_percent", True),
+    ("ecv at 10 %", {}, manual_tbv(1500.0), "ecv_over_10_percent", False),
+    ("ecv just over 10 %", {}, manual_tbv(1499.0), "ecv_over_10_percent", True),
+    ("ecv over 15 % is the prime, not the warning", {}, manual_tbv(999.0), "ecv_over_10_percent", False),
+    # The limits are the unit's: with a prime from 20 %, 15.015 % only warns.
+    ("ecv under a 20 % prime setting", {"ecv_prime_percent": 20}, manual_tbv(999.0), "ecv_over_15_percent", False),
+    # The paediatric table is for children under 18 years and up to 35 kg (issue 16).
+    (
+        "table at 17 y 35 kg",
+        {},
+        {"method": Method.PAEDIATRIC, "age_years": 17.0, "weight_kg": 35.0},
+        "paediatric_table_outside_range",
+        False,
+    ),
+    (
+        "table at 17 y 35.5 kg",
+        {},
+        {"method": Method.PAEDIATRIC, "age_years": 17.0, "weight_kg": 35.5},
+        "paediatric_table_outside_range",
+        True,
+    ),
+    (
+        "table at 18 y 30 kg",
+        {},
+        {"method": Method.PAEDIATRIC, "age_years": 18.0, "weight_kg": 30.0},
+        "paediatric_table_outside_range",
+        True,
+    ),
     # The usual 1.0–1.5 plasma volumes (§2), both ends inside.
     ("0.99 plasma volumes", {}, {"plasma_volumes": 0.99}, "plasma_volumes_outside_1_to_1_5", True),
     ("1.0 plasma volume", {}, {"plasma_volumes": 1.0}, "plasma_volumes_outside_1_to_1_5", False),
@@ -158,26 +186,37 @@ def test_each_warning_appears_just_over_its_limit_and_not_at_or_under_it(
 
 MESSAGES = [
     (
-        # Example D (§4): 12 kg child at 80 mL/kg, TBV 960 mL;
-        # 141 / 960 = 14.6875 % -> 14.7, 185 / 960 = 19.27 % -> 19.3.
+        # Example D (§4): 12 kg child at 80 mL/kg (a unit's table), TBV 960 mL;
+        # 141 / 960 = 14.6875 % -> 14.7, 185 / 960 = 19.27 % -> 19.3: over 15 %, a prime is required.
         "example D's ecv",
-        Policy(),
+        Policy(paediatric=PaediatricTable(child=80)),
         {"method": Method.PAEDIATRIC, "age_years": 3.0, "weight_kg": 12.0, "height_cm": 90.0},
         PlanWarning(
             "ecv_over_15_percent",
-            "The extracorporeal volume is 14.7 % (up to 19.3 %) of the blood volume, over 15 %: consider priming "
-            "with red cells or albumin.",
+            "The extracorporeal volume is 14.7 % (up to 19.3 %) of the blood volume, over 15 %: a prime is "
+            "required (red cells, or albumin).",
         ),
     ),
     (
         # The small set on 990 mL: 120 / 990 = 12.12 % -> 12.1, 150 / 990 = 15.15 % -> 15.2; limit 12.5 -> "12.5".
         "ecv against a 12.5 % setting",
-        Policy(ecv_warning_percent=12.5),
+        Policy(ecv_warning_percent=12.5, ecv_prime_percent=20),
         manual_tbv(990.0),
         PlanWarning(
-            "ecv_over_15_percent",
+            "ecv_over_10_percent",
             "The extracorporeal volume is 12.1 % (up to 15.2 %) of the blood volume, over 12.5 %: consider priming "
             "with red cells or albumin.",
+        ),
+    ),
+    (
+        # Issue 16's adult on the paediatric table: 40 years, 70 kg.
+        "an adult on the paediatric table",
+        Policy(),
+        {"method": Method.PAEDIATRIC, "age_years": 40.0},
+        PlanWarning(
+            "paediatric_table_outside_range",
+            "The paediatric table is for children under 18 years and up to 35 kg (this patient: 40 years, 70 kg): "
+            "use Nadler.",
         ),
     ),
     (
@@ -443,7 +482,7 @@ def test_every_warning_at_once_comes_in_reading_order() -> None:
     """A 20 kg child on Nadler with every limit crossed: each warning once, in the order the plan lists them.
 
     ECV: Nadler male 0.3669·1.15³ + 0.03219·20 + 0.6041 = 0.5580 + 0.6438 + 0.6041 = 1.8059 L, so 185 mL is
-    10.2 %, over a 10 % setting. Fibrinogen 0.8 is under 1.0 before session 1 and, on albumin and saline with no
+    10.2 %, over the 10 % warning. Fibrinogen 0.8 is under 1.0 before session 1 and, on albumin and saline with no
     plasma, before every later one.
     """
     proposal = propose_fluid(ReplacementPolicy.PLASMA_AVOIDED, PatientFacts(procedure_within_48h=True))
@@ -460,7 +499,7 @@ def test_every_warning_at_once_comes_in_reading_order() -> None:
         unverified=("Spectra Optia",),
     )
     assert result.warning_codes == (
-        "ecv_over_15_percent",
+        "ecv_over_10_percent",
         "plasma_volumes_outside_1_to_1_5",
         "nadler_below_25_kg",
         "fibrinogen_below_trigger",

@@ -31,6 +31,7 @@ from planner.core.blood_volume import (
     Method,
     PaediatricTable,
     Sex,
+    default_method,
     total_blood_volume,
 )
 from planner.core.device_numbers import DeviceSettings, check_device, device_numbers
@@ -176,16 +177,35 @@ def test_lemmens_gives_the_worked_examples(weight_kg: float, exact_ml: float, pr
 # Paediatric table
 # ---------------------------------------------------------------------------------------------------------
 
-# Defaults (clinical-reference.md §1): preterm neonate 100, term neonate 85, infant 75–80 and child 70–80,
-# the upper ends. Infant and child share 80 by default, so the 1-year limit is tested on a unit's own table
-# with the lower ends (infant 75, child 70; clinical-reference-modalities.md §4: Galacki's child 70).
+# Defaults (issue 16, clinical-reference-modalities.md §4): preterm neonate 100, term neonate 85, infant to
+# 12 months 80, child 1–17 years 70 (Galacki 1997; the lower child value is the conservative one for the
+# exchange and the ECV check). The 1-year limit is also tested on a unit's own table (infant 75, child 70).
 UNIT_TABLE = PaediatricTable(preterm_neonate=95, term_neonate=85, infant=75, child=70)
 NEONATE_LIMIT = 28 * DAY  # 28 days, in years of 365.25 days
 
 
-def test_the_default_paediatric_table_takes_the_upper_ends_of_the_published_ranges() -> None:
+def test_the_default_paediatric_table_is_galackis_with_the_conservative_child_value() -> None:
     table = PaediatricTable()
-    assert (table.preterm_neonate, table.term_neonate, table.infant, table.child) == (100, 85, 80, 80)
+    assert (table.preterm_neonate, table.term_neonate, table.infant, table.child) == (100, 85, 80, 70)
+    assert (table.max_age_years, table.max_weight_kg) == (18, 35)
+
+
+@pytest.mark.parametrize(
+    ("age_years", "weight_kg", "method"),
+    [
+        pytest.param(6, 20, Method.PAEDIATRIC, id="6-year-old, 20 kg: the table"),
+        pytest.param(17.9, 35, Method.PAEDIATRIC, id="17.9 years, 35 kg: the table"),
+        pytest.param(17.9, 35.1, Method.NADLER, id="17.9 years, 35.1 kg: Nadler"),
+        pytest.param(18, 30, Method.NADLER, id="18 years, 30 kg: Nadler"),
+        pytest.param(40, 70, Method.NADLER, id="adult: Nadler"),
+        # The table needs an age: an unknown age gets Nadler, and Nadler's warning under 25 kg stands.
+        pytest.param(None, 20, Method.NADLER, id="age unknown: Nadler"),
+    ],
+)
+def test_the_default_method_is_the_table_for_a_child_under_18_up_to_35_kg(
+    age_years: float | None, weight_kg: float, method: Method
+) -> None:
+    assert default_method(age_years, weight_kg, PaediatricTable()) is method
 
 
 @pytest.mark.parametrize(
@@ -220,14 +240,14 @@ def test_the_paediatric_bands_change_at_28_days_and_at_1_year(age_years: float, 
         pytest.param(27 * DAY, True, 100, id="27-day preterm neonate: 100"),
         pytest.param(NEONATE_LIMIT, True, 80, id="preterm at 28 days is an infant: 80"),
         pytest.param(0.5, True, 80, id="preterm at 6 months is an infant: 80"),
-        pytest.param(3.0, True, 80, id="preterm at 3 years is a child: 80"),
+        pytest.param(3.0, True, 70, id="preterm at 3 years is a child: 70"),
     ],
 )
 def test_a_preterm_neonate_gets_100_ml_per_kg_and_a_term_neonate_85(
     age_years: float, is_preterm: bool, ml_per_kg: float
 ) -> None:
     assert PaediatricTable().ml_per_kg(age_years, is_preterm=is_preterm) == ml_per_kg
-    # 2.5 kg × mL/kg: 250 mL preterm, 212.5 mL term, 200 mL infant or child.
+    # 2.5 kg × mL/kg: 250 mL preterm, 212.5 mL term, 200 mL infant, 175 mL child.
     blood = tbv(Method.PAEDIATRIC, Sex.MALE, 2.5, 48, age_years=age_years, is_preterm=is_preterm)
     assert blood.total_blood_volume_ml == 2.5 * ml_per_kg
     assert blood.method is Method.PAEDIATRIC
@@ -240,10 +260,18 @@ def test_a_table_lookup_is_term_unless_told_preterm() -> None:
 
 
 def test_example_d_a_12_kg_child_at_80_ml_per_kg_has_960_ml() -> None:
-    blood = tbv(Method.PAEDIATRIC, Sex.MALE, 12, 88, age_years=3)
+    # clinical-reference.md's Example D, on a unit's table with the child at 80 mL/kg.
+    blood = tbv(Method.PAEDIATRIC, Sex.MALE, 12, 88, age_years=3, paediatric=PaediatricTable(child=80))
     assert blood.total_blood_volume_ml == 960.0
     assert blood.formula == "paediatric table: 80 mL/kg × W"
     assert blood.source == "paediatric mL/kg table"
+
+
+def test_a_10_kg_child_on_the_default_table_has_700_ml() -> None:
+    # Issue 16's paediatric TEN course: a 10 kg child, about 700 mL of blood (70 mL/kg).
+    blood = tbv(Method.PAEDIATRIC, Sex.FEMALE, 10, 80, age_years=2)
+    assert blood.total_blood_volume_ml == 700.0
+    assert blood.formula == "paediatric table: 70 mL/kg × W"
 
 
 def test_the_paediatric_table_without_an_age_asks_for_it() -> None:

@@ -6,9 +6,9 @@ reference prints TBV and TPV to 0.1 mL; the app shows whole mL.
 
 import pytest
 
-from planner.core.blood_volume import Build, Method, Sex
+from planner.core.blood_volume import Build, Method, PaediatricTable, Sex
 from planner.core.device_numbers import DeviceSettings
-from planner.core.exchange import ExchangeRequest, plan_exchange
+from planner.core.exchange import ExchangeRequest, Policy, plan_exchange
 from planner.core.replacement import FluidPlan, Shares
 
 A = {"sex": Sex.MALE, "weight_kg": 70, "height_cm": 175, "haematocrit": 0.40}
@@ -97,11 +97,37 @@ def test_example_a_optia_with_the_catalogue_efficiency_of_0_87() -> None:
 
 
 def test_example_d_a_12_kg_child_warns_about_extracorporeal_volume() -> None:
+    # Example D is worked at 80 mL/kg: a unit's table with that child value.
     child = {"sex": Sex.FEMALE, "weight_kg": 12, "height_cm": 88, "haematocrit": 0.34, "age_years": 2}
-    result = plan(**child, method=Method.PAEDIATRIC)
+    request = ExchangeRequest(**child, method=Method.PAEDIATRIC)
+    result = plan_exchange(request, Policy(paediatric=PaediatricTable(child=80))).as_dict()
     assert result["total_blood_volume_ml"] == 960
     assert (result["extracorporeal_percent"], result["extracorporeal_max_percent"]) == (14.7, 19.3)
     assert "ecv_over_15_percent" in [w["code"] for w in result["warnings"]]
+
+
+def test_a_10_kg_child_needs_a_prime_and_a_20_kg_child_a_warning() -> None:
+    """Issue 16: a 10 kg child has about 700 mL of blood (70 mL/kg), so the Optia's 141 mL circuit is
+    141 / 700 = 20.1 % (185 / 700 = 26.4 %): over 15 %, a prime is required. The 6-year-old girl of
+    20 kg, 115 cm, on the table by default: 1400 mL, 141 / 1400 = 10.1 %: over the 10 % warning."""
+    ten = plan(sex=Sex.FEMALE, weight_kg=10, height_cm=80, haematocrit=0.33, age_years=2, method=Method.PAEDIATRIC)
+    assert ten["total_blood_volume_ml"] == 700
+    assert (ten["extracorporeal_percent"], ten["extracorporeal_max_percent"]) == (20.1, 26.4)
+    assert "ecv_over_15_percent" in [w["code"] for w in ten["warnings"]]
+    girl = plan(sex=Sex.FEMALE, weight_kg=20, height_cm=115, haematocrit=0.36, age_years=6, method=Method.PAEDIATRIC)
+    assert girl["total_blood_volume_ml"] == 1400
+    assert girl["extracorporeal_percent"] == 10.1
+    codes = [w["code"] for w in girl["warnings"]]
+    assert "ecv_over_10_percent" in codes and "ecv_over_15_percent" not in codes
+
+
+def test_an_adult_on_the_paediatric_table_is_warned() -> None:
+    # Issue 16: a 40-year-old of 70 kg on the table got 5,600 mL against Nadler's 4,824 with no warning;
+    # at the table's 70 mL/kg now 4,900 mL, and a warning.
+    adult = plan(**A, method=Method.PAEDIATRIC, age_years=40)
+    assert adult["total_blood_volume_ml"] == 4900
+    assert "paediatric_table_outside_range" in [w["code"] for w in adult["warnings"]]
+    assert "paediatric_table_outside_range" not in [w["code"] for w in plan(**A, age_years=40)["warnings"]]
 
 
 @pytest.mark.parametrize(("plasma_volumes", "remaining"), [(1.0, 0.188), (1.5, 0.116)])

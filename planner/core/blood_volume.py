@@ -48,13 +48,24 @@ INFANT_MAX_AGE_YEARS = 1.0
 
 @dataclass(frozen=True)
 class PaediatricTable:
-    """mL/kg by age band. Defaults take the upper end of the published ranges (preterm 100,
-    term neonate 85, infant 75–80, child under 25 kg 70–80); a unit sets its own."""
+    """mL/kg by age band, and the children it is for; a unit sets its own.
+
+    Defaults: preterm neonate 100, term neonate 85, infant to 12 months 80, child 1–17 years 70
+    (Galacki, J Clin Apher 1997;12:1). The lower child value is the conservative one for the exchange
+    and for the extracorporeal-volume check alike. The table is for children under `max_age_years` and
+    up to `max_weight_kg` (the more conservative of the published cut-offs for switching to Nadler).
+    """
 
     preterm_neonate: float = 100
     term_neonate: float = 85
     infant: float = 80
-    child: float = 80
+    child: float = 70
+    max_age_years: float = 18
+    max_weight_kg: float = 35
+
+    def covers(self, age_years: float | None, weight_kg: float) -> bool:
+        """A child the table is for: age known, under the age limit, at most the weight limit."""
+        return age_years is not None and age_years < self.max_age_years and weight_kg <= self.max_weight_kg
 
     def ml_per_kg(self, age_years: float, *, is_preterm: bool = False) -> float:
         if age_years < NEONATE_MAX_AGE_YEARS:
@@ -84,6 +95,13 @@ class BloodVolume:
     total_blood_volume_ml: float
     formula: str
     source: str
+
+
+def default_method(age_years: float | None, weight_kg: float, table: PaediatricTable) -> Method:
+    """The blood-volume method when none is chosen: the paediatric table for a child it covers, Nadler
+    otherwise (which warns under 25 kg). An unknown age is not taken for an adult's: the table needs
+    the age, so Nadler is used and its warnings stand."""
+    return Method.PAEDIATRIC if table.covers(age_years, weight_kg) else Method.NADLER
 
 
 def body_mass_index(weight_kg: float, height_cm: float) -> float:

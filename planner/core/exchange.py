@@ -64,7 +64,9 @@ class Policy:
     fibrinogen_trigger_g_per_l: float = 1.0
     fibrinogen: FibrinogenModel = field(default_factory=FibrinogenModel)
     igg_intravascular_fraction: float = IGG_INTRAVASCULAR_FRACTION
-    ecv_warning_percent: float = 15
+    # Extracorporeal volume as % of blood volume: a warning from the first, a required prime from the second.
+    ecv_warning_percent: float = 10
+    ecv_prime_percent: float = 15
     saline_warning_fraction: float = 0.20
     saline_max_fraction: float = 0.25
     plasma_last_share: float = 1 / 3
@@ -521,10 +523,25 @@ def _warnings(
     proposal: FluidProposal | None,
 ) -> list[PlanWarning]:
     found = []
-    if proc.extracorporeal_max_percent > policy.ecv_warning_percent:
+    if proc.extracorporeal_max_percent > policy.ecv_prime_percent:
         found.append(
             PlanWarning(
                 "ecv_over_15_percent",
+                Message(
+                    gettext_noop(
+                        "The extracorporeal volume is %(typical)s %% (up to %(max)s %%) of the blood volume, "
+                        "over %(limit)s %%: a prime is required (red cells, or albumin)."
+                    ),
+                    typical=f"{proc.extracorporeal_percent:.1f}",
+                    max=beyond(proc.extracorporeal_max_percent, policy.ecv_prime_percent, 1),
+                    limit=f"{policy.ecv_prime_percent:g}",
+                ),
+            )
+        )
+    elif proc.extracorporeal_max_percent > policy.ecv_warning_percent:
+        found.append(
+            PlanWarning(
+                "ecv_over_10_percent",
                 Message(
                     gettext_noop(
                         "The extracorporeal volume is %(typical)s %% (up to %(max)s %%) of the blood volume, "
@@ -559,6 +576,23 @@ def _warnings(
                 Message(
                     gettext_noop("Nadler's formula is not valid below %(weight)s kg: use the paediatric method."),
                     weight=f"{policy.nadler_min_weight_kg:g}",
+                ),
+            )
+        )
+    table = policy.paediatric
+    if request.method is Method.PAEDIATRIC and not table.covers(request.age_years, request.weight_kg):
+        found.append(
+            PlanWarning(
+                "paediatric_table_outside_range",
+                Message(
+                    gettext_noop(
+                        "The paediatric table is for children under %(age)s years and up to %(weight)s kg "
+                        "(this patient: %(years)s years, %(kg)s kg): use Nadler."
+                    ),
+                    age=f"{table.max_age_years:g}",
+                    weight=f"{table.max_weight_kg:g}",
+                    years="—" if request.age_years is None else f"{request.age_years:g}",
+                    kg=f"{request.weight_kg:g}",
                 ),
             )
         )

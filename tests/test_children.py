@@ -1,0 +1,119 @@
+"""Issue 16, part 4 (first part): children are planned as children, on every door.
+
+Measured on main before: a 6-year-old girl of 20 kg, 115 cm got Nadler by default with only its
+"not valid below 25 kg" warning, and a circuit of 10.2 % of her blood volume drew no advice; the
+paediatric table gave a 40-year-old of 70 kg 5,600 mL with no warning. Now: the paediatric table
+(child 70 mL/kg, Galacki 1997) is the default for a patient under 18 years and at most 35 kg,
+Nadler otherwise; the table warns outside that range; the extracorporeal volume warns from 10 %
+and requires a prime from 15 % (clinical-reference-modalities.md §4).
+
+The girl: 70 × 20 = 1400 mL; the Optia's 141 mL is 141 / 1400 = 10.07 % -> 10.1 %.
+"""
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from planner import printing
+from planner.core.blood_volume import Method, Sex
+from planner.core.codec import plan_from_json, plan_to_json
+from planner.core.exchange import ExchangeRequest, plan_exchange
+from planner.models import Course, Patient
+from tests.conftest import logged_in
+from tests.factories import make_measurement, make_patient
+from tests.workflow import signed
+
+GIRL = {"sex": "female", "weight_kg": 20, "height_cm": 115, "haematocrit": 0.36, "age_years": 6}
+
+
+def _child(by: User, *, weight: str, height: str, born_years_ago: int, mrn: str) -> Patient:
+    today = timezone.localdate()
+    patient = make_patient(
+        by=by, mrn=mrn, sex=Patient.Sex.FEMALE, date_of_birth=date(today.year - born_years_ago, 1, 1)
+    )
+    make_measurement(
+        patient=patient,
+        by=by,
+        taken_at=timezone.now() - timedelta(hours=2),
+        weight_kg=Decimal(weight),
+        height_cm=Decimal(height),
+        haematocrit=Decimal("0.330"),
+        fibrinogen_g_per_l=Decimal("2.5"),
+    )
+    return patient
+
+
+def test_the_api_plans_a_child_on_the_table_unless_told_otherwise(unit: None, nurse: User) -> None:
+    url = reverse("api-exchange-plan")
+    client = logged_in(nurse)
+    result = client.post(url, json.dumps(GIRL), content_type="application/json").json()
+    assert result["method"] == "paediatric" and result["total_blood_volume_ml"] == 1400
+    assert result["extracorporeal_percent"] == 10.1
+    assert "ecv_over_10_percent" in [w["code"] for w in result["warnings"]]
+    # Told Nadler, it uses Nadler, and says it is not valid under 25 kg.
+    told = client.post(url, json.dumps({**GIRL, "method": "nadler"}), content_type="application/json").json()
+    assert told["method"] == "nadler"
+    assert "nadler_below_25_kg" in [w["code"] for w in told["warnings"]]
+    # An adult, and a child whose age is not given, get Nadler.
+    adult = {"sex": "male", "weight_kg": 70, "height_cm": 175, "haematocrit": 0.40, "age_years": 40}
+    assert client.post(url, json.dumps(adult), content_type="application/json").json()["method"] == "nadler"
+    unknown_age = {key: value for key, value in GIRL.items() if key != "age_years"}
+    assert client.post(url, json.dumps(unknown_age), content_type="application/json").json()["method"] == "nadler"
+
+
+def test_the_command_line_does_the_same(unit: None) -> None:
+    out = StringIO()
+    args = ["--sex", "female", "--weight-kg", "20", "--height-cm", "115", "--haematocrit", "0.36", "--age-years", "6"]
+    call_command("exchange_plan", *args, "--json", stdout=out)
+    result = json.loads(out.getvalue())
+    assert (result["method"], result["total_blood_volume_ml"]) == ("paediatric", 1400)
+
+
+def test_the_calculator_from_a_childs_record_uses_the_table(unit: None, physician: User, nurse: User) -> None:
+    child = _child(physician, weight="20", height="115", born_years_ago=6, mrn="CHILD-6")
+    page = logged_in(nurse).get(reverse("calculator"), {"patient": child.pk})
+    plan = page.context["form"].plan
+    assert plan.blood_volume.method.value == "paediatric"
+    assert plan.blood_volume.total_blood_volume_ml == 1400
+
+
+def test_a_new_course_for_a_child_starts_on_the_table_and_for_an_adult_on_nadler(
+    unit: None, patient: Patient, physician: User
+) -> None:
+    child = _child(physician, weight="20", height="115", born_years_ago=6, mrn="CHILD-6")
+    page = logged_in(physician).get(reverse("course-create", args=[child.pk]))
+    assert page.context["form"]["method"].value() == "paediatric"
+    page = logged_in(physician).get(reverse("course-create", args=[patient.pk]))
+    assert page.context["form"]["method"].value() == "nadler"
+
+
+@pytest.mark.parametrize("text", ["a prime is required"])
+def test_a_10_kg_childs_order_says_a_prime_is_required_on_paper(unit: None, physician: User, text: str) -> None:
+    child = _child(physician, weight="10", height="80", born_years_ago=2, mrn="CHILD-2")
+    course = signed(physician, child, method="paediatric", sessions_count="1")
+    assert course.status == Course.Status.SIGNED
+    sheet = printing.sheet_data(course)
+    assert sheet.plan.blood_volume.total_blood_volume_ml == 700
+    assert any(text in warning for warning in sheet.warnings)
+
+
+def test_an_order_signed_before_these_thresholds_still_reads() -> None:
+    """A plan stored before the prime threshold and the table's range existed reads back, with the
+    defaults; its warnings were stored when it was signed and stay as they were."""
+    request = ExchangeRequest(
+        sex=Sex.FEMALE, weight_kg=20, height_cm=115, haematocrit=0.36, age_years=6, method=Method.PAEDIATRIC
+    )
+    stored = json.loads(json.dumps(plan_to_json(plan_exchange(request))))  # as the database keeps it
+    del stored["plan"]["policy"]["ecv_prime_percent"]
+    del stored["plan"]["policy"]["paediatric"]["max_age_years"]
+    del stored["plan"]["policy"]["paediatric"]["max_weight_kg"]
+    plan = plan_from_json(stored)
+    assert plan.policy.ecv_prime_percent == 15
+    assert (plan.policy.paediatric.max_age_years, plan.policy.paediatric.max_weight_kg) == (18, 35)

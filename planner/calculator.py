@@ -440,4 +440,29 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
             f"{_('at')} {device.ecv_max_ml:g} mL)",
         ),
     ]
+    prime = shown.get("prime")
+    if prime:
+        # Mass balance (planner/core/prime.py): the arithmetic with this patient's numbers.
+        tbv, ecv, hct = shown["total_blood_volume_ml"], prime["circuit_ml"], request.haematocrit
+        rows += [
+            ResultRow(
+                _("Haematocrit after a saline prime"),
+                f"{prime['saline_haematocrit']:g}",
+                f"{hct:g} × {tbv} ÷ ({tbv} + {ecv})",
+            ),
+            ResultRow(
+                _("Prime: red cells"),
+                f"{prime['rbc_ml']:g}\u00a0mL",
+                f"Hct_prime × {ecv} ÷ {prime['rbc_haematocrit']:g}; Hct_prime = ({prime['target_haematocrit']:g} × "
+                f"({tbv} + {ecv}) − {hct:g} × {tbv}) ÷ {ecv} = {prime['prime_haematocrit']:g}",
+                _("mass balance, to keep the haematocrit at %(target)s")
+                % {"target": f"{prime['target_haematocrit']:g}"},
+            ),
+            ResultRow(
+                # xgettext:no-python-format
+                _("Prime: albumin 5 %"),
+                f"{prime['albumin_ml']:g}\u00a0mL",
+                f"{ecv} − {prime['rbc_ml']:g}",
+            ),
+        ]
     return rows

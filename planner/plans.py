@@ -72,6 +72,7 @@ def policy_from_settings() -> Policy:
         igg_intravascular_fraction=settings.IGG_INTRAVASCULAR_FRACTION,
         ecv_warning_percent=settings.ECV_WARNING_PERCENT,
         ecv_prime_percent=settings.ECV_PRIME_PERCENT,
+        rbc_haematocrit=settings.RBC_HAEMATOCRIT,
         saline_warning_fraction=settings.SALINE_WARNING_FRACTION,
         paediatric=PaediatricTable(
             *settings.PAEDIATRIC_ML_PER_KG,

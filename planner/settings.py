@@ -264,6 +264,8 @@ IGG_INTRAVASCULAR_FRACTION = env_float("IGG_INTRAVASCULAR_FRACTION", 0.45, minim
 # Extracorporeal volume as % of blood volume: warn from the first, require a prime from the second.
 ECV_WARNING_PERCENT = env_float("ECV_WARNING_PERCENT", 10, minimum=5, maximum=30)
 ECV_PRIME_PERCENT = env_float("ECV_PRIME_PERCENT", 15, minimum=5, maximum=30)
+# The haematocrit of the red cells the blood bank prepares for a prime (a local value).
+RBC_HAEMATOCRIT = env_float("RBC_HAEMATOCRIT", 0.60, minimum=0.45, maximum=0.85)
 if ECV_PRIME_PERCENT < ECV_WARNING_PERCENT:
     raise ImproperlyConfigured("ECV_PRIME_PERCENT must not be below ECV_WARNING_PERCENT.")
 SALINE_WARNING_FRACTION = env_float("SALINE_WARNING_FRACTION", 0.20, minimum=0, maximum=0.25)

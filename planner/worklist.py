@@ -46,6 +46,8 @@ class SessionToPrepare:
     lines: list[Line] = field(default_factory=list)
     plasma_groups: tuple[str, ...] = ()
     problem: str = ""
+    # The red cells and albumin to prime a child's circuit (the signed plan's prime), for the blood bank.
+    prime: dict | None = None
 
     @property
     def rows(self) -> list[Line | None]:
@@ -93,6 +95,7 @@ def day_worklist(day: date) -> tuple[list[SessionToPrepare], list[Line]]:
             }
             continue
         fluids, _fractions, _reasons = printing.session_fluids(procedure, order)
+        session.prime = order.plan.rounded.get("prime")
         issued = _issued_by_kind(by_procedure.get(procedure.pk))
         for kind, packages in _PACKAGES:
             if not fluids.get(packages) and not issued.get(kind):

@@ -11,6 +11,8 @@ The girl: 70 × 20 = 1400 mL; the Optia's 141 mL is 141 / 1400 = 10.07 % -> 10.1
 """
 
 import json
+import shutil
+import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
@@ -117,3 +119,26 @@ def test_an_order_signed_before_these_thresholds_still_reads() -> None:
     plan = plan_from_json(stored)
     assert plan.policy.ecv_prime_percent == 15
     assert (plan.policy.paediatric.max_age_years, plan.policy.paediatric.max_weight_kg) == (18, 35)
+
+
+def test_a_10_kg_childs_prime_reaches_the_order_the_slip_and_the_blood_banks_day(
+    unit: None, physician: User, bloodbank: User
+) -> None:
+    """10 kg × 70 = 700 mL, Hct 0.33, Optia 141 mL: to keep 0.33, Hct_prime = 0.33 and red cells
+    0.33 × 141 / 0.60 = 77.55 mL (shown to a tenth), the rest of the 141 mL albumin; a saline prime
+    would leave 0.33 × 700 / 841 = 0.2747 -> 0.275."""
+    child = _child(physician, weight="10", height="80", born_years_ago=2, mrn="CHILD-2")
+    course = signed(physician, child, method="paediatric", sessions_count="1")
+    prime = printing.plans.order_for(course).plan.rounded["prime"]
+    assert prime["saline_haematocrit"] == 0.275
+    assert prime["rbc_ml"] == round(0.33 * 141 / 0.60, 1)
+    assert prime["albumin_ml"] == round(141 - 0.33 * 141 / 0.60, 1)
+    labels = [row.label for row in printing.sheet_data(course).rows]
+    assert "Prime: red cells" in labels and "Haematocrit after a saline prime" in labels
+    session = course.procedures.get()
+    html = logged_in(bloodbank).get(reverse("today"), {"on": timezone.localdate(session.starts_at).isoformat()})
+    assert "Prime: red cells" in html.content.decode()
+    if shutil.which("pdftotext"):
+        slip = printing.issue_slip_pdf(session)
+        text = subprocess.run(["pdftotext", "-", "-"], input=slip, capture_output=True, check=True).stdout.decode()
+        assert "Red cells for the circuit prime" in text

@@ -163,6 +163,8 @@ EXAMPLE_A_SESSION = {
     "calcium_gluconate_ml": 28.9,
     "extracorporeal_percent": 2.9,
     "extracorporeal_max_percent": 3.8,
+    # 3.8 % of the blood volume is under the 15 % that requires a prime: none.
+    "prime": None,
 }
 
 

@@ -38,6 +38,7 @@ from planner.core.kinetics import (
     project_course,
 )
 from planner.core.limits import InputError
+from planner.core.prime import Prime
 from planner.core.replacement import (
     FluidPlan,
     Products,
@@ -67,6 +68,8 @@ class Policy:
     # Extracorporeal volume as % of blood volume: a warning from the first, a required prime from the second.
     ecv_warning_percent: float = 10
     ecv_prime_percent: float = 15
+    # The haematocrit of the red cells a prime is made with (a local value).
+    rbc_haematocrit: float = 0.60
     saline_warning_fraction: float = 0.20
     saline_max_fraction: float = 0.25
     plasma_last_share: float = 1 / 3
@@ -169,6 +172,8 @@ class ExchangePlan:
     session_fluids: tuple[SessionFluids, ...]
     proposal: FluidProposal | None
     warnings: tuple[PlanWarning, ...]
+    # Red cells and albumin to prime the circuit, when the extracorporeal volume requires a prime.
+    prime: Prime | None = None
 
     @property
     def warning_codes(self) -> tuple[str, ...]:
@@ -204,6 +209,17 @@ class ExchangePlan:
             "calcium_gluconate_ml": tenth(proc.calcium_gluconate_ml),
             "extracorporeal_percent": tenth(proc.extracorporeal_percent),
             "extracorporeal_max_percent": tenth(proc.extracorporeal_max_percent),
+            "prime": None
+            if self.prime is None
+            else {
+                "circuit_ml": volume(self.prime.circuit_ml),
+                "rbc_ml": tenth(self.prime.rbc_ml),
+                "albumin_ml": tenth(self.prime.albumin_ml),
+                "rbc_haematocrit": fraction(self.prime.rbc_haematocrit),
+                "prime_haematocrit": fraction(self.prime.prime_haematocrit),
+                "target_haematocrit": fraction(self.prime.target_haematocrit),
+                "saline_haematocrit": fraction(self.prime.saline_haematocrit),
+            },
             "warnings": [
                 {"code": w.code, "message": str(w.message), **({"sessions": list(w.sessions)} if w.sessions else {})}
                 for w in self.warnings
@@ -455,6 +471,16 @@ def plan_exchange(
     course, session_fluids = None, ()
     if request.session_hours is not None:
         course, session_fluids = _course(request, policy, exchange_ml)
+    prime = None
+    if proc.extracorporeal_max_percent > policy.ecv_prime_percent:
+        # The circuit as it runs (its typical volume), primed to keep the patient's own haematocrit.
+        prime = Prime(
+            circuit_ml=request.device.ecv_typical_ml,
+            total_blood_volume_ml=tbv,
+            haematocrit=request.haematocrit,
+            target_haematocrit=request.haematocrit,
+            rbc_haematocrit=policy.rbc_haematocrit,
+        )
     return ExchangePlan(
         request=request,
         policy=policy,
@@ -468,6 +494,7 @@ def plan_exchange(
         session_fluids=session_fluids,
         proposal=proposal,
         warnings=tuple(_warnings(request, policy, proc, course, proposal)),
+        prime=prime,
     )
 
 

@@ -271,7 +271,8 @@ def check_within_plan(procedure: Procedure, record: SessionRecord | None, issued
 @transaction.atomic
 def approve(course: Course, step: str, *, by: object, note: str = "") -> Approval:
     """Give one step of the order's approval. Raises WorkflowError with the reason it cannot be given."""
-    course = Course.objects.select_for_update().select_related("original", "signed_by").get(pk=course.pk)
+    # FOR UPDATE of the course row only: PostgreSQL refuses it on the nullable side of the join to "original".
+    course = Course.objects.select_for_update(of=("self",)).select_related("original", "signed_by").get(pk=course.pk)
     if not settings.APPROVALS_REQUIRED:
         raise WorkflowError(_("This unit does not use approvals of blood-product volume."))
     if course.status not in LIVE:

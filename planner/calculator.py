@@ -38,6 +38,7 @@ METHOD_CHOICES = [
     (Method.GILCHER.value, _("Gilcher rule of five (needs build)")),
     (Method.LEMMENS.value, _("Lemmens (obesity)")),
     (Method.WEIGHT.value, _("70/65 mL/kg")),
+    (Method.KAPLAN.value, _("Kaplan: plasma volume 0.065 × W × (1 − Hct)")),
     (Method.PAEDIATRIC.value, _("Paediatric mL/kg table (needs age)")),
     (Method.MANUAL.value, _("Typed in from the device")),
 ]

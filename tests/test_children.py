@@ -142,3 +142,31 @@ def test_a_10_kg_childs_prime_reaches_the_order_the_slip_and_the_blood_banks_day
         slip = printing.issue_slip_pdf(session)
         text = subprocess.run(["pdftotext", "-", "-"], input=slip, capture_output=True, check=True).stdout.decode()
         assert "Red cells for the circuit prime" in text
+
+
+# --- Kaplan's plasma volume (issue 16, part 3; clinical-reference-modalities.md §7) ------------------
+
+
+def test_kaplans_plasma_volume_for_example_a_is_2730_ml() -> None:
+    """TPV = 0.065 × W × (1 − Hct) L: 0.065 × 70 × 0.60 = 2.730 L, a blood volume of 65 × 70 = 4550 mL
+    (against Nadler's 4824 / 2894)."""
+    result = plan_exchange(
+        ExchangeRequest(sex=Sex.MALE, weight_kg=70, height_cm=175, haematocrit=0.40, method=Method.KAPLAN)
+    ).as_dict()
+    assert (result["total_blood_volume_ml"], result["plasma_volume_ml"]) == (4550, 2730)
+    assert result["formula"].startswith("Kaplan: 65 mL/kg × W")
+
+
+def test_kaplans_flat_rule_warns_in_obesity_like_the_weight_rule() -> None:
+    # BMI 120 / 1.75² = 39.2: a flat mL/kg overestimates blood volume in obesity.
+    result = plan_exchange(
+        ExchangeRequest(sex=Sex.MALE, weight_kg=120, height_cm=175, haematocrit=0.40, method=Method.KAPLAN)
+    )
+    assert "weight_rule_in_obesity" in result.warning_codes
+
+
+def test_the_api_takes_kaplan(unit: None, nurse: User) -> None:
+    data = {"sex": "female", "weight_kg": 55, "height_cm": 160, "haematocrit": 0.35, "method": "kaplan"}
+    result = logged_in(nurse).post(reverse("api-exchange-plan"), json.dumps(data), content_type="application/json")
+    # 0.065 × 55 × 0.65 = 2.32375 L -> 2324 mL
+    assert (result.json()["method"], result.json()["plasma_volume_ml"]) == ("kaplan", 2324)

@@ -23,6 +23,7 @@ class Method(StrEnum):
     GILCHER = "gilcher"
     LEMMENS = "lemmens"
     WEIGHT = "weight"
+    KAPLAN = "kaplan"
     PAEDIATRIC = "paediatric"
     MANUAL = "manual"
 
@@ -41,6 +42,7 @@ GILCHER_ML_PER_KG: dict[Sex, dict[Build, float]] = {
 }
 
 WEIGHT_RULE_ML_PER_KG: dict[Sex, float] = {Sex.MALE: 70, Sex.FEMALE: 65}
+KAPLAN_ML_PER_KG = 65.0
 
 NEONATE_MAX_AGE_YEARS = 28 / 365.25
 INFANT_MAX_AGE_YEARS = 1.0
@@ -154,6 +156,15 @@ def total_blood_volume(given: BloodVolumeInput) -> BloodVolume:
     if method is Method.WEIGHT:
         ml_per_kg = WEIGHT_RULE_ML_PER_KG[sex]
         return BloodVolume(method, weight * ml_per_kg, f"{ml_per_kg:g} mL/kg × W", "weight-based rule")
+    if method is Method.KAPLAN:
+        # Kaplan-type plasma volume, TPV = 0.065 × W × (1 − Hct) L (Balogun, Kaplan et al., J Clin Apher 2010):
+        # a blood volume of 65 mL/kg, for men and women alike.
+        return BloodVolume(
+            method,
+            weight * KAPLAN_ML_PER_KG,
+            f"Kaplan: {KAPLAN_ML_PER_KG:g} mL/kg × W (TPV = 0.065 × W × (1 − Hct) L)",
+            "Balogun, Kaplan et al., J Clin Apher 2010",
+        )
     if method is Method.PAEDIATRIC:
         if given.age_years is None:
             raise InputError("age_years", "The paediatric table needs the patient's age.")

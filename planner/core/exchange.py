@@ -624,7 +624,7 @@ def _warnings(
             )
         )
     bmi = body_mass_index(request.weight_kg, request.height_cm)
-    if request.method is Method.WEIGHT and bmi >= policy.obesity_bmi:
+    if request.method in (Method.WEIGHT, Method.KAPLAN) and bmi >= policy.obesity_bmi:
         found.append(
             PlanWarning(
                 "weight_rule_in_obesity",

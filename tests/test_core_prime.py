@@ -48,18 +48,30 @@ def test_impossible_values_are_refused() -> None:
 @given(
     tbv=st.floats(200, 3000),
     circuit=st.floats(50, 300),
-    haematocrit=st.floats(0.15, 0.55),
+    haematocrit=st.floats(0.15, 0.50),
     rbc=st.floats(0.5, 0.8),
     below=st.floats(0, 0.1),
 )
 def test_a_prime_never_lowers_the_haematocrit_below_the_target(
     tbv: float, circuit: float, haematocrit: float, rbc: float, below: float
 ) -> None:
-    """Any target at or under the patient's own haematocrit is kept: the red cells needed are never
-    more than the circuit holds, and the haematocrit after is at least the target."""
+    """Any target at or under the patient's own haematocrit, and at most the red cells' (so it can be
+    reached), is kept: the red cells needed are never more than the circuit holds, and the haematocrit
+    after is at least the target."""
     target = haematocrit - below
     prime = Prime(circuit, tbv, haematocrit, max(target, 0.01), rbc)
     assert 0 <= prime.rbc_ml <= circuit + 1e-9
     assert prime.albumin_ml >= -1e-9
     assert prime.haematocrit_after >= max(target, 0.01) - 1e-9
     assert prime.saline_haematocrit <= prime.haematocrit_after + 1e-12
+
+
+@given(tbv=st.floats(200, 3000), circuit=st.floats(50, 300), haematocrit=st.floats(0.51, 0.75))
+def test_a_target_above_the_red_cells_own_haematocrit_gets_a_prime_of_red_cells_only(
+    tbv: float, circuit: float, haematocrit: float
+) -> None:
+    """Hypothesis found it: a patient's haematocrit above the red cells' (0.53 against 0.50) cannot be
+    kept. The prime is then all red cells, which still leaves more than a saline prime would."""
+    prime = Prime(circuit, tbv, haematocrit, haematocrit, rbc_haematocrit=0.50)
+    assert (prime.rbc_ml, prime.albumin_ml) == (pytest.approx(circuit), pytest.approx(0))
+    assert prime.saline_haematocrit < prime.haematocrit_after < haematocrit

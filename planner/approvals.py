@@ -28,7 +28,7 @@ from planner import plans
 from planner.core.exchange import replacement_dict
 from planner.errors import WorkflowError
 from planner.models import Approval, Course, IssuedProduct, Procedure, Product, SessionRecord
-from planner.plans import Order
+from planner.plans import Order, session_fluids
 
 STEPS = (Approval.Step.SENIOR, Approval.Step.HEAD, Approval.Step.MEDICAL_AFFAIRS)
 # Orders whose sessions count towards a patient's day, and the ones that can be approved.
@@ -57,8 +57,6 @@ def root(course: Course) -> Course:
 
 def order_days(course: Course, order: Order | None = None, *, booked_only: bool = False) -> dict[date, int]:
     """The counted volume each day of one order's sessions is given."""
-    from planner.printing import session_fluids  # printing shows approvals: imported here, not at the top
-
     order = order or plans.order_for(course)
     days: dict[date, int] = defaultdict(int)
     procedures = list(course.procedures.all())
@@ -140,6 +138,8 @@ class ApprovalStatus:
     emergency: bool = False
     requester: object = None
     requested_at: object = None
+    # Every approval given on the order, at any band and on any version (the page lists the others).
+    given: tuple[Approval, ...] = ()
 
     @property
     def highest_ml(self) -> int:
@@ -219,6 +219,7 @@ def _status(course: Course, days: dict[date, int], given: list[Approval]) -> App
         emergency=course.urgency == Course.Urgency.EMERGENCY,
         requester=course.signed_by,
         requested_at=course.signed_at,
+        given=tuple(given),
     )
 
 
@@ -246,8 +247,6 @@ def _counted_package_ml(product: Product) -> int:
 def check_within_plan(procedure: Procedure, record: SessionRecord | None, issued: IssuedProduct) -> None:
     """With approvals, a session is issued no more of a counted product than its plan gives (rounded up to
     whole packages): more needs a re-plan or an amendment, which goes through approval. Raises WorkflowError."""
-    from planner.printing import session_fluids
-
     kind = issued.product.kind
     if not settings.APPROVALS_REQUIRED or kind not in settings.APPROVAL_COUNTED_KINDS:
         return

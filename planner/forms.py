@@ -564,15 +564,10 @@ class IssuedProductForm(forms.ModelForm):
 
 
 def blood_bank_staff() -> object:
-    """Active staff who may issue products: the blood bank's signers."""
-    permission = Q(codename="add_issuedproduct", content_type__app_label="planner")
-    holders = Q(is_superuser=True)
-    holders |= Q(groups__permissions__in=_permissions(permission)) | Q(user_permissions__in=_permissions(permission))
+    """Active staff who may issue products (directly, through a role, or as superusers): the blood bank's signers."""
+    issue = Permission.objects.filter(codename="add_issuedproduct", content_type__app_label="planner")
+    holders = Q(is_superuser=True) | Q(groups__permissions__in=issue) | Q(user_permissions__in=issue)
     return get_user_model().objects.filter(holders, is_active=True).distinct().order_by("last_name", "username")
-
-
-def _permissions(condition: Q) -> object:
-    return Permission.objects.filter(condition)
 
 
 class SessionAddendumForm(forms.ModelForm):

@@ -43,7 +43,7 @@ from planner.core.exchange import (
 from planner.core.fluid_rules import FluidProposal, PatientFacts, ReplacementPolicy, propose_fluid
 from planner.core.kinetics import FibrinogenModel
 from planner.core.limits import InputError
-from planner.core.replacement import FluidPlan, Products, Shares, replacement
+from planner.core.replacement import FRACTION_NAMES, FluidPlan, Products, Shares, replacement
 from planner.core.snapshot import InputSnapshot, MarkerResult, Measured, MissingInputs
 from planner.core.text import Message, gettext_noop
 from planner.errors import WorkflowError
@@ -536,6 +536,22 @@ def order_for(course: Course) -> Order:
         session_starts=live.sessions.starts,
         is_legacy=course.status != Course.Status.DRAFT,
     )
+
+
+def session_fluids(procedure: Procedure, order: Order) -> tuple[dict, dict, list]:
+    """What one session is given: that day's re-plan, else the order's plan for that session, else its base plan.
+
+    Returns the rounded quantities, the shares and the reasons (stored messages) it differs.
+    """
+    if procedure.fluid_plan.get("replacement"):
+        stored = procedure.fluid_plan
+        fractions = {key: stored[key] for key in FRACTION_NAMES}
+        return stored["replacement"], fractions, stored.get("reasons", [])
+    planned = order.plan.fluids_for_session(procedure.number)
+    if planned is not None:
+        return replacement_dict(planned.replacement), planned.shares.as_fractions(), [planned.reason.as_json()]
+    plan = order.plan
+    return plan.rounded["replacement"], plan.request.fluids.shares.as_fractions(), []
 
 
 def reprojection(course: Course, order: Order) -> ExchangePlan | None:

@@ -19,8 +19,7 @@ from weasyprint import HTML
 from planner import approvals, consents, courses, plans
 from planner.calculator import result_rows
 from planner.core.blood_groups import compatible_plasma
-from planner.core.exchange import ExchangePlan, SessionFluids, replacement_dict
-from planner.core.replacement import FRACTION_NAMES
+from planner.core.exchange import ExchangePlan, SessionFluids
 from planner.core.schedule_dates import Dose, gap_warnings
 from planner.models import Course, Procedure
 from planner.plans import Order
@@ -140,27 +139,14 @@ class SlipData:
     issued: list
 
 
-def session_fluids(procedure: Procedure, order: Order) -> tuple[dict, dict, list]:
-    """What one session is given: that day's re-plan, else the order's plan for that session, else its base plan.
+def slip_data(procedure: Procedure, order: Order, sheet: SheetData | None = None) -> SlipData:
+    """What the blood bank prepares for one session, with that session's own fluid plan if it has one.
 
-    Returns the rounded quantities, the shares and the reasons (stored messages) it differs.
+    `sheet`: the order's sheet when printed together (the day's batch), whose approvals and consents it shares.
     """
-    if procedure.fluid_plan.get("replacement"):
-        stored = procedure.fluid_plan
-        fractions = {key: stored[key] for key in FRACTION_NAMES}
-        return stored["replacement"], fractions, stored.get("reasons", [])
-    planned = order.plan.fluids_for_session(procedure.number)
-    if planned is not None:
-        return replacement_dict(planned.replacement), planned.shares.as_fractions(), [planned.reason.as_json()]
-    plan = order.plan
-    return plan.rounded["replacement"], plan.request.fluids.shares.as_fractions(), []
-
-
-def slip_data(procedure: Procedure, order: Order) -> SlipData:
-    """What the blood bank prepares for one session, with that session's own fluid plan if it has one."""
     course = procedure.course
-    fluids, fractions, reasons = session_fluids(procedure, order)
-    approval = approvals.status(course, order)
+    fluids, fractions, reasons = plans.session_fluids(procedure, order)
+    approval = sheet.approval if sheet else approvals.status(course, order)
     record = getattr(procedure, "record", None) if procedure.pk else None
     issued = (
         list(
@@ -186,7 +172,7 @@ def slip_data(procedure: Procedure, order: Order) -> SlipData:
         qr=_qr(f"APHERESIS-ORDER-{course.order_number}-V{course.version}-S{procedure.number}"),
         watermark=_watermark(course, approval),
         approval=approval,
-        consents=consents.rows(course, order),
+        consents=sheet.consents if sheet else consents.rows(course, order),
         issued=issued,
     )
 
@@ -253,5 +239,5 @@ def day_batch_pdf(day: date, procedures: list[Procedure] | None = None) -> bytes
     documents: list[tuple[str, SheetData | SlipData]] = []
     for procedure in day_procedures(day) if procedures is None else procedures:
         sheet = sheet_data(procedure.course)
-        documents += [("sheet", sheet), ("slip", slip_data(procedure, sheet.order))]
+        documents += [("sheet", sheet), ("slip", slip_data(procedure, sheet.order, sheet))]
     return _render("pdf/documents.html", {"documents": documents, "batch_day": day})

@@ -1,6 +1,6 @@
 """The blood bank's day: what to prepare for each of the day's sessions, totals, and issued against ordered.
 
-Read from the same places as the printed slips (printing.session_fluids: a session's own re-plan,
+Read from the same places as the printed slips (plans.session_fluids: a session's own re-plan,
 else the signed order's plan for that session), so the screen and the paper agree.
 """
 
@@ -87,14 +87,14 @@ def day_worklist(day: date) -> tuple[list[SessionToPrepare], list[Line]]:
             session.problem = error.message
             continue
         orders[procedure.course_id] = order
-        approval = waiting.get(procedure.course_id) or approvals.status(procedure.course, order)
+        approval = waiting[procedure.course_id]
         if not approval.releasable:
             # Nothing is prepared for an order still awaiting its approvals (APPROVALS_REQUIRED).
             session.problem = _("Awaiting approval (%(steps)s): nothing to prepare yet.") % {
                 "steps": approval.outstanding_words
             }
             continue
-        fluids, _fractions, _reasons = printing.session_fluids(procedure, order)
+        fluids, _fractions, _reasons = plans.session_fluids(procedure, order)
         session.prime = order.plan.rounded.get("prime")
         issued = _issued_by_kind(by_procedure.get(procedure.pk))
         for kind, packages in _PACKAGES:

@@ -374,6 +374,27 @@ def demo_unit(committed_db: None) -> None:
     call_command("seed_demo", "--force", stdout=StringIO())
 
 
+def _axe_session(browser: "Browser", live_server: object, username: str) -> tuple[object, "Page"]:
+    """A demo user logged in. Only for axe is the page's Content-Security-Policy bypassed: to let its script run."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page.locator("nav")).to_contain_text("Log out")
+    return context, page
+
+
+def _axe_serious(page: "Page") -> list[tuple]:
+    page.evaluate(AXE.read_text())
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => [v.id, v.impact, v.nodes.length])"
+    )
+    return [tuple(v) for v in violations if v[1] in ("critical", "serious")]
+
+
 def test_the_main_pages_have_no_serious_accessibility_violation(
     browser: "Browser", live_server: object, demo_unit: None
 ) -> None:
@@ -398,29 +419,14 @@ def test_the_main_pages_have_no_serious_accessibility_violation(
         "/products/",
         "/patients/new/",
     ]
-    script = AXE.read_text()
     found: dict[str, list[tuple[str, str, int]]] = {}
     for username in ("nurse", "bloodbank"):
-        # Only here is the page's Content-Security-Policy bypassed: to let axe's own script run.
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 1280, "height": 900}, bypass_csp=True
-        )
-        page = context.new_page()
-        page.goto("/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", DEMO_PASSWORD)
-        page.click("main button[type=submit]")
-        expect(page.locator("nav")).to_contain_text("Log out")
+        context, page = _axe_session(browser, live_server, username)
         for path in ["/accounts/password/", *pages]:
             page.goto(path)
-            page.evaluate(script)
-            violations = page.evaluate(
-                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                ".map(v => [v.id, v.impact, v.nodes.length])"
-            )
+            serious = _axe_serious(page)
             if username == "bloodbank" and path.startswith("/today/"):
                 page.screenshot(path=ARTIFACTS / "33-bloodbank-today.png", full_page=True)
-            serious = [tuple(v) for v in violations if v[1] in ("critical", "serious")]
             if serious:
                 found[f"{username} {path}"] = serious
         context.close()
@@ -498,15 +504,6 @@ def test_dates_are_iso_in_both_languages_with_a_picker_and_the_keyboard(
     context.close()
 
 
-def _axe_serious(page: "Page") -> list[tuple]:
-    page.evaluate(AXE.read_text())
-    violations = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => [v.id, v.impact, v.nodes.length])"
-    )
-    return [tuple(v) for v in violations if v[1] in ("critical", "serious")]
-
-
 def test_approvals_consents_and_the_bedside_check_in_the_browser(
     browser: "Browser", live_server: object, demo_unit: None, settings: object
 ) -> None:
@@ -526,27 +523,15 @@ def test_approvals_consents_and_the_bedside_check_in_the_browser(
         issued_by=User.objects.get(username="bloodbank"),
     )
 
-    def session(username: str) -> tuple[object, "Page"]:
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 1280, "height": 900}, bypass_csp=True
-        )
-        page = context.new_page()
-        page.goto("/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", DEMO_PASSWORD)
-        page.click("main button[type=submit]")
-        expect(page.locator("nav")).to_contain_text("Log out")
-        return context, page
-
     assert approvals.status(course).next_step.step == "senior"
-    context, page = session("senior")
+    context, page = _axe_session(browser, live_server, "senior")
     page.goto(f"/courses/{course.pk}/")
     page.locator("section[data-approvals] button[type=submit]").first.click()
     expect(page.locator(".alert-success")).to_contain_text("Approved: Senior physician")
     assert _axe_serious(page) == []
     context.close()
 
-    context, page = session("nurse")
+    context, page = _axe_session(browser, live_server, "nurse")
     page.goto(f"/courses/{course.pk}/")
     page.locator("section[data-consents] summary").click()
     page.select_option("#consent_kind", "procedure")

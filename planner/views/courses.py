@@ -29,7 +29,7 @@ from planner.forms import (
     ReasonForm,
     SessionFibrinogenForm,
 )
-from planner.models import Approval, Course, Indication, Patient, Procedure
+from planner.models import Course, Indication, Patient, Procedure
 from planner.submissions import submit_once
 
 
@@ -228,11 +228,10 @@ def _approval_context(request: HttpRequest, course: Course, approval: approvals.
         for step in approval.steps
     ]
     current = {step.approval.pk for step in approval.steps if step.approval}
-    earlier = Approval.objects.filter(order=approvals.root(course)).select_related("approved_by")
     return {
         "approval": approval,
         "approval_steps": steps,
-        "earlier_approvals": [a for a in earlier if a.pk not in current],
+        "earlier_approvals": [a for a in approval.given if a.pk not in current],
     }
 
 

@@ -109,7 +109,7 @@ def _planned(procedure: Procedure) -> Planned:
         order = plans.order_for(procedure.course)
     except WorkflowError as error:
         return None, error.message, {}, {}, []
-    fluids, fractions, reasons = printing.session_fluids(procedure, order)
+    fluids, fractions, reasons = plans.session_fluids(procedure, order)
     return order, None, fluids, fractions, reasons
 
 

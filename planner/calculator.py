@@ -422,6 +422,22 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
     ]
     if shown["anticoagulant_ml"] is not None:
         rows.append(ResultRow(_("ACD-A"), _ml(shown["anticoagulant_ml"]), f"inlet ÷ {ratio:g}"))
+    if shown["max_inlet_flow_ml_per_min"] is not None:
+        tbv_l = shown["total_blood_volume_ml"] / 1000
+        limit = plan.policy.ac_rate_limit_ml_per_min_per_l
+        rows += [
+            ResultRow(
+                _("ACD-A infusion rate"),
+                f"{shown['ac_rate_ml_per_min_per_l']:g}\u00a0" + str(_("mL/min per L of blood volume")),
+                f"{device.inlet_flow_ml_per_min:g} mL/min ÷ {ratio:g} ÷ {tbv_l:g} L",
+            ),
+            ResultRow(
+                _("Highest inlet flow for the AC limit"),
+                f"{shown['max_inlet_flow_ml_per_min']:g}\u00a0mL/min",
+                f"{limit:g} mL/min/L × {tbv_l:g} L × {ratio:g}",
+                _("assumes all the ACD-A reaches the patient: a conservative bound"),
+            ),
+        ]
     rows += [
         ResultRow(
             _("Estimated duration"),

@@ -73,6 +73,7 @@ def policy_from_settings() -> Policy:
         ecv_warning_percent=settings.ECV_WARNING_PERCENT,
         ecv_prime_percent=settings.ECV_PRIME_PERCENT,
         rbc_haematocrit=settings.RBC_HAEMATOCRIT,
+        ac_rate_limit_ml_per_min_per_l=settings.AC_RATE_LIMIT_ML_PER_MIN_PER_L,
         saline_warning_fraction=settings.SALINE_WARNING_FRACTION,
         paediatric=PaediatricTable(
             *settings.PAEDIATRIC_ML_PER_KG,

@@ -266,6 +266,8 @@ ECV_WARNING_PERCENT = env_float("ECV_WARNING_PERCENT", 10, minimum=5, maximum=30
 ECV_PRIME_PERCENT = env_float("ECV_PRIME_PERCENT", 15, minimum=5, maximum=30)
 # The haematocrit of the red cells the blood bank prepares for a prime (a local value).
 RBC_HAEMATOCRIT = env_float("RBC_HAEMATOCRIT", 0.60, minimum=0.45, maximum=0.85)
+# The ACD-A infusion rate limit for children, mL/min per litre of blood volume (Optia: 0.8–1.2).
+AC_RATE_LIMIT_ML_PER_MIN_PER_L = env_float("AC_RATE_LIMIT_ML_PER_MIN_PER_L", 1.2, minimum=0.4, maximum=2.0)
 if ECV_PRIME_PERCENT < ECV_WARNING_PERCENT:
     raise ImproperlyConfigured("ECV_PRIME_PERCENT must not be below ECV_WARNING_PERCENT.")
 SALINE_WARNING_FRACTION = env_float("SALINE_WARNING_FRACTION", 0.20, minimum=0, maximum=0.25)

@@ -170,3 +170,85 @@ def test_the_api_takes_kaplan(unit: None, nurse: User) -> None:
     result = logged_in(nurse).post(reverse("api-exchange-plan"), json.dumps(data), content_type="application/json")
     # 0.065 × 55 × 0.65 = 2.32375 L -> 2324 mL
     assert (result.json()["method"], result.json()["plasma_volume_ml"]) == ("kaplan", 2324)
+
+
+# --- the anticoagulant by blood volume (clinical-reference-modalities.md §4, bound [D]) ----------
+# Q_inlet_max = ACIR × TBV (L) × r. The reference's own numbers: Example A (TBV 4.824 L) at ACIR 1.2,
+# r 10 -> 57.9 mL/min; the 12 kg child (0.96 L) at ACIR 0.8 -> 7.7 mL/min.
+
+
+def test_example_as_highest_inlet_flow_is_57_9_and_an_adult_is_not_warned() -> None:
+    plan = plan_exchange(ExchangeRequest(sex=Sex.MALE, weight_kg=70, height_cm=175, haematocrit=0.40, age_years=40))
+    assert plan.rounded["max_inlet_flow_ml_per_min"] == 57.9
+    # 60 mL/min ÷ 10 ÷ 4.824 L = 1.244 -> 1.24, over 1.2, but the bound is for children.
+    assert plan.rounded["ac_rate_ml_per_min_per_l"] == 1.24
+    assert "inlet_flow_over_ac_limit" not in plan.warning_codes
+
+
+def test_the_12_kg_childs_highest_inlet_flow_at_acir_0_8_is_7_7() -> None:
+    from planner.core.exchange import Policy
+
+    request = ExchangeRequest(
+        sex=Sex.FEMALE,
+        weight_kg=12,
+        height_cm=85,
+        haematocrit=0.30,
+        age_years=2,
+        tbv_ml=960,
+        method=Method.MANUAL,
+        tbv_reason="reference example",
+    )
+    plan = plan_exchange(request, Policy(ac_rate_limit_ml_per_min_per_l=0.8))
+    assert plan.rounded["max_inlet_flow_ml_per_min"] == 7.7
+    assert "inlet_flow_over_ac_limit" in plan.warning_codes
+
+
+def test_a_10_kg_child_at_60_ml_min_is_warned_with_the_highest_flow_and_its_run_time() -> None:
+    plan = plan_exchange(
+        ExchangeRequest(
+            sex=Sex.MALE, weight_kg=10, height_cm=80, haematocrit=0.30, age_years=2, method=Method.PAEDIATRIC
+        )
+    )
+    # TBV 70 × 10 = 700 mL: 60 ÷ 10 ÷ 0.7 = 8.57 mL/min/L; the most is 1.2 × 0.7 × 10 = 8.4 mL/min.
+    assert plan.rounded["ac_rate_ml_per_min_per_l"] == 8.57
+    assert plan.rounded["max_inlet_flow_ml_per_min"] == 8.4
+    (warning,) = [w for w in plan.warnings if w.code == "inlet_flow_over_ac_limit"]
+    minutes = -(-plan.numbers.inlet_volume_ml // 8.4)
+    assert "at most 8.4 mL/min" in str(warning.message) and f"about {minutes:g} min" in str(warning.message)
+
+
+def test_a_child_within_the_ac_limit_is_not_warned_and_heparin_has_no_ac_numbers() -> None:
+    from dataclasses import replace
+
+    from planner.core.device_numbers import DeviceSettings
+
+    child = ExchangeRequest(
+        sex=Sex.MALE,
+        weight_kg=10,
+        height_cm=80,
+        haematocrit=0.30,
+        age_years=2,
+        method=Method.PAEDIATRIC,
+        device=DeviceSettings(inlet_flow_ml_per_min=8),
+    )
+    assert "inlet_flow_over_ac_limit" not in plan_exchange(child).warning_codes
+    heparin = plan_exchange(replace(child, device=DeviceSettings(inlet_ac_ratio=None, inlet_flow_ml_per_min=60)))
+    assert heparin.rounded["max_inlet_flow_ml_per_min"] is None
+    assert "inlet_flow_over_ac_limit" not in heparin.warning_codes
+
+
+def test_an_unknown_age_at_a_childs_weight_is_checked_as_a_child() -> None:
+    plan = plan_exchange(ExchangeRequest(sex=Sex.FEMALE, weight_kg=20, height_cm=115, haematocrit=0.36))
+    assert "inlet_flow_over_ac_limit" in plan.warning_codes
+    teenager = plan_exchange(
+        ExchangeRequest(sex=Sex.FEMALE, weight_kg=50, height_cm=160, haematocrit=0.38, age_years=15)
+    )
+    assert "inlet_flow_over_ac_limit" in teenager.warning_codes
+
+
+def test_the_calculator_shows_the_ac_rate_and_the_highest_inlet_flow(unit: None, nurse: User) -> None:
+    response = logged_in(nurse).post(reverse("calculator"), {**GIRL, "inlet_flow_ml_per_min": 60})
+    page = response.content.decode()
+    # 70 × 20 = 1.4 L: 60 ÷ 10 ÷ 1.4 = 4.29 mL/min/L; 1.2 × 1.4 × 10 = 16.8 mL/min.
+    assert "4.29" in page and "16.8\u00a0mL/min" in page
+    assert "over the 1.2 limit for a child" in page

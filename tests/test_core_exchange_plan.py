@@ -163,6 +163,10 @@ EXAMPLE_A_SESSION = {
     "calcium_gluconate_ml": 28.9,
     "extracorporeal_percent": 2.9,
     "extracorporeal_max_percent": 3.8,
+    # ACD-A: 60 mL/min ÷ 10 ÷ 4.8243 L = 1.2437 -> 1.24 mL/min/L; the most within 1.2 mL/min/L is
+    # 1.2 × 4.8243 × 10 = 57.89 -> 57.9 mL/min (clinical-reference-modalities.md §4).
+    "ac_rate_ml_per_min_per_l": 1.24,
+    "max_inlet_flow_ml_per_min": 57.9,
     # 3.8 % of the blood volume is under the 15 % that requires a prime: none.
     "prime": None,
 }

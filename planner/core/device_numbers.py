@@ -29,6 +29,10 @@ class DeviceNumbers:
     calcium_gluconate_ml: float
     extracorporeal_percent: float
     extracorporeal_max_percent: float
+    # Citrate: the AC infusion rate per litre of blood volume at the inlet flow (mL/min/L TBV), and the
+    # highest inlet flow that keeps it within the limit. None without citrate (heparin).
+    ac_rate_ml_per_min_per_l: float | None = None
+    max_inlet_flow_ml_per_min: float | None = None
 
 
 def check_device(device: DeviceSettings) -> None:
@@ -52,6 +56,7 @@ def device_numbers(
     returned_ml: float,
     device: DeviceSettings,
     calcium_ml_per_litre: float,
+    ac_rate_limit_ml_per_min_per_l: float = 1.2,
 ) -> DeviceNumbers:
     """Device numbers for one session.
 
@@ -61,14 +66,21 @@ def device_numbers(
     - Duration ≈ inlet / inlet flow.
     - Calcium gluconate 10 %: `calcium_ml_per_litre` per litre returned (10 mL/L, Weinstein 1996).
     - Extracorporeal volume as a percentage of TBV, typical and maximum.
+    - AC infusion rate = inlet flow ÷ r ÷ TBV (L), in mL/min/L TBV; the highest inlet flow within the
+      limit is limit × TBV (L) × r. A conservative bound: it assumes all the AC reaches the patient,
+      where in TPE much of it leaves with the removed plasma (clinical-reference-modalities.md §4 [D]).
     """
     whole_blood = exchange_volume_ml / ((1 - haematocrit) * device.plasma_removal_efficiency)
     ratio = device.inlet_ac_ratio
     if ratio is None:
         inlet, anticoagulant = whole_blood, None
+        ac_rate = max_inlet = None
     else:
         inlet = whole_blood * ratio / (ratio - 1)
         anticoagulant = inlet / ratio
+        litres = total_blood_volume_ml / 1000
+        ac_rate = device.inlet_flow_ml_per_min / ratio / litres
+        max_inlet = ac_rate_limit_ml_per_min_per_l * litres * ratio
     return DeviceNumbers(
         whole_blood_processed_ml=whole_blood,
         inlet_volume_ml=inlet,
@@ -77,4 +89,6 @@ def device_numbers(
         calcium_gluconate_ml=returned_ml / 1000 * calcium_ml_per_litre,
         extracorporeal_percent=device.ecv_typical_ml / total_blood_volume_ml * 100,
         extracorporeal_max_percent=device.ecv_max_ml / total_blood_volume_ml * 100,
+        ac_rate_ml_per_min_per_l=ac_rate,
+        max_inlet_flow_ml_per_min=max_inlet,
     )

@@ -68,6 +68,9 @@ class Policy:
     # Extracorporeal volume as % of blood volume: a warning from the first, a required prime from the second.
     ecv_warning_percent: float = 10
     ecv_prime_percent: float = 15
+    # The AC (citrate) infusion rate limit, mL/min per litre of blood volume: the top of Spectra Optia's
+    # settable range (0.8–1.2). Checked for children (see `is_child`), where it bounds the inlet flow.
+    ac_rate_limit_ml_per_min_per_l: float = 1.2
     # The haematocrit of the red cells a prime is made with (a local value).
     rbc_haematocrit: float = 0.60
     saline_warning_fraction: float = 0.20
@@ -209,6 +212,12 @@ class ExchangePlan:
             "calcium_gluconate_ml": tenth(proc.calcium_gluconate_ml),
             "extracorporeal_percent": tenth(proc.extracorporeal_percent),
             "extracorporeal_max_percent": tenth(proc.extracorporeal_max_percent),
+            "ac_rate_ml_per_min_per_l": None
+            if proc.ac_rate_ml_per_min_per_l is None
+            else float(_round(proc.ac_rate_ml_per_min_per_l, "0.01")),
+            "max_inlet_flow_ml_per_min": None
+            if proc.max_inlet_flow_ml_per_min is None
+            else tenth(proc.max_inlet_flow_ml_per_min),
             "prime": None
             if self.prime is None
             else {
@@ -467,6 +476,7 @@ def plan_exchange(
         returned_ml=fluids.total_ml,
         device=request.device,
         calcium_ml_per_litre=policy.calcium_ml_per_litre,
+        ac_rate_limit_ml_per_min_per_l=policy.ac_rate_limit_ml_per_min_per_l,
     )
     course, session_fluids = None, ()
     if request.session_hours is not None:
@@ -538,6 +548,17 @@ def _course(
     return course, session_fluids
 
 
+def is_child(request: ExchangeRequest, policy: Policy) -> bool:
+    """Under the paediatric age limit, or of unknown age and within the paediatric weight limit.
+
+    An unknown age is not taken for an adult's: a 12 kg patient without a birth date is a child here.
+    """
+    table = policy.paediatric
+    if request.age_years is None:
+        return request.weight_kg <= table.max_weight_kg
+    return request.age_years < table.max_age_years
+
+
 def _numbers(sessions: tuple[int, ...]) -> str:
     return ", ".join(str(number) for number in sessions)
 
@@ -577,6 +598,28 @@ def _warnings(
                     typical=f"{proc.extracorporeal_percent:.1f}",
                     max=beyond(proc.extracorporeal_max_percent, policy.ecv_warning_percent, 1),
                     limit=f"{policy.ecv_warning_percent:g}",
+                ),
+            )
+        )
+    if (
+        proc.max_inlet_flow_ml_per_min is not None
+        and request.device.inlet_flow_ml_per_min > proc.max_inlet_flow_ml_per_min
+        and is_child(request, policy)
+    ):
+        found.append(
+            PlanWarning(
+                "inlet_flow_over_ac_limit",
+                Message(
+                    gettext_noop(
+                        "An inlet flow of %(flow)s mL/min gives ACD-A at %(rate)s mL/min per litre of blood volume, "
+                        "over the %(limit)s limit for a child: at most %(max)s mL/min (about %(minutes)s min for "
+                        "this exchange)."
+                    ),
+                    flow=f"{request.device.inlet_flow_ml_per_min:g}",
+                    rate=f"{proc.ac_rate_ml_per_min_per_l:.2f}",
+                    limit=f"{policy.ac_rate_limit_ml_per_min_per_l:g}",
+                    max=f"{tenth(proc.max_inlet_flow_ml_per_min):g}",
+                    minutes=str(math.ceil(proc.inlet_volume_ml / proc.max_inlet_flow_ml_per_min)),
                 ),
             )
         )

@@ -23,8 +23,10 @@ from planner.core.exchange import (
     ExchangeRequest,
     LowFibrinogen,
     Policy,
+    Prescription,
     course_hours,
     plan_exchange,
+    volumes_words,
 )
 from planner.core.fluid_rules import FluidProposal, ReplacementPolicy
 from planner.core.limits import InputError
@@ -48,6 +50,11 @@ BUILD_CHOICES = [
     (Build.NORMAL.value, _("Normal")),
     (Build.THIN.value, _("Thin")),
     (Build.OBESE.value, _("Obese")),
+]
+PRESCRIPTION_CHOICES = [
+    (Prescription.PLASMA_VOLUMES.value, _("Plasma volumes")),
+    (Prescription.ML_PER_KG.value, _("mL per kg")),
+    (Prescription.FIXED_ML.value, _("Fixed volume (mL)")),
 ]
 LOW_FIBRINOGEN_CHOICES = [
     (LowFibrinogen.PLASMA.value, _("Plasma (the last third) for those sessions")),
@@ -134,7 +141,14 @@ class ExchangeForm(forms.Form):
     liver_failure = forms.BooleanField(label=_("Liver failure"), required=False)
     diffuse_alveolar_haemorrhage = forms.BooleanField(label=_("Diffuse alveolar haemorrhage"), required=False)
     saline_share_wanted = forms.BooleanField(label=_("Stable enough for a saline share"), required=False)
+    prescription = forms.ChoiceField(
+        label=_("Prescribed as"), choices=PRESCRIPTION_CHOICES, initial=Prescription.PLASMA_VOLUMES.value
+    )
     plasma_volumes = _number(_("Plasma volumes to exchange"), required=True, initial=1.0)
+    prescribed_amount = _number(
+        _("mL/kg or mL to exchange"),
+        help_text=_("For a prescription in mL/kg (PEXIVAS: 60) or a fixed volume in mL."),
+    )
     albumin_fraction = _number(_("Albumin share (0–1)"), required=True, initial=1.0)
     plasma_fraction = _number(_("Plasma share (0–1), given last"), required=True, initial=0.0)
     saline_fraction = _number(_("Saline share (0–1), given first"), required=True, initial=0.0)
@@ -242,6 +256,8 @@ class ExchangeForm(forms.Form):
             height_cm=cleaned["height_cm"],
             haematocrit=cleaned["haematocrit"],
             plasma_volumes=cleaned["plasma_volumes"],
+            prescription=Prescription(cleaned["prescription"]),
+            prescribed_amount=cleaned.get("prescribed_amount"),
             method=Method(cleaned["method"])
             if cleaned.get("method")
             else default_method(cleaned.get("age_years"), cleaned["weight_kg"], policy.paediatric),
@@ -319,6 +335,17 @@ def _ml(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f") + "\u00a0mL"
 
 
+def _exchange_row(plan: ExchangePlan) -> ResultRow:
+    request, exchange = plan.request, _ml(plan.rounded["exchange_volume_ml"])
+    if request.prescription is Prescription.ML_PER_KG:
+        formula = f"{request.prescribed_amount:g} mL/kg × {request.weight_kg:g} kg"
+    elif request.prescription is Prescription.FIXED_ML:
+        formula = str(_("prescribed as a fixed volume"))
+    else:
+        formula = f"TPV × {request.plasma_volumes:g} " + str(_("plasma volumes"))
+    return ResultRow(_("Exchange volume"), exchange, formula)
+
+
 def result_rows(plan: ExchangePlan) -> list[ResultRow]:
     """Every number of a plan with the formula, filled in with this patient's values, and its source."""
     shown = plan.rounded
@@ -336,18 +363,24 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
             _ml(shown["plasma_volume_ml"]),
             f"TBV × (1 − Hct) = {shown['total_blood_volume_ml']} × (1 − {request.haematocrit:g})",
         ),
-        ResultRow(
-            _("Exchange volume"),
-            _ml(shown["exchange_volume_ml"]),
-            f"TPV × {request.plasma_volumes:g} " + str(_("plasma volumes")),
-        ),
+        _exchange_row(plan),
+    ]
+    if request.prescription is not Prescription.PLASMA_VOLUMES:
+        rows.append(
+            ResultRow(
+                _("Equivalent plasma volumes"),
+                volumes_words(request),
+                f"{shown['exchange_volume_ml']} mL ÷ {shown['plasma_volume_ml']} mL",
+            )
+        )
+    rows.append(
         ResultRow(
             _("Expected removal"),
             f"{shown['removal_fraction'] * 100:.1f}\u00a0%",
-            f"1 − e^(−{request.plasma_volumes:g})",
+            f"1 − e^(−{volumes_words(request)})",
             _("one-compartment model, isovolaemic exchange"),
-        ),
-    ]
+        )
+    )
     if fluids["saline_ml"]:
         rows.append(
             ResultRow(

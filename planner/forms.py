@@ -13,6 +13,7 @@ from planner import plans
 from planner.calculator import BUILD_CHOICES, METHOD_CHOICES
 from planner.core import limits
 from planner.core.blood_volume import Method, default_method
+from planner.core.exchange import FIXED_ML_LIMITS, ML_PER_KG_LIMITS
 from planner.core.identity import normalise_mrn
 from planner.core.limits import InputError
 from planner.core.replacement import Shares
@@ -228,7 +229,9 @@ class CourseForm(forms.ModelForm):
         fields = [
             "indication",
             "urgency",
+            "prescription",
             "plasma_volumes",
+            "prescribed_amount",
             "method",
             "build",
             "bleeding_or_coagulopathy",
@@ -275,6 +278,7 @@ class CourseForm(forms.ModelForm):
         self.fields["indication"].queryset = Indication.objects.filter(is_active=True)
         self.fields["device"].queryset = Device.objects.filter(is_active=True)
         self.fields["amendment_reason"].required = amending
+        self.fields["prescription"].required = False
         if not amending:
             del self.fields["amendment_reason"]
         if not self.is_bound and not self.instance.pk:
@@ -292,6 +296,33 @@ class CourseForm(forms.ModelForm):
             return Method.NADLER
         age = patient.age_for_calculation(timezone.localdate())
         return default_method(age, float(weight.value), plans.policy_from_settings().paediatric)
+
+    def _clean_prescription(self, cleaned: dict) -> None:
+        """One prescription: plasma volumes, or an amount in mL/kg or mL; the other is cleared."""
+        # Not given (an older client): plasma volumes, the prescription every course had before.
+        kind = cleaned["prescription"] = cleaned.get("prescription") or Course.Prescription.PLASMA_VOLUMES
+        if kind == Course.Prescription.PLASMA_VOLUMES:
+            cleaned["prescribed_amount"] = None
+            if cleaned.get("plasma_volumes") is None and "plasma_volumes" not in self.errors:
+                self.add_error("plasma_volumes", _("Give the plasma volumes to exchange."))
+        elif kind:
+            cleaned["plasma_volumes"] = None
+            low, high = ML_PER_KG_LIMITS if kind == Course.Prescription.ML_PER_KG else FIXED_ML_LIMITS
+            amount = cleaned.get("prescribed_amount")
+            if amount is None:
+                if "prescribed_amount" not in self.errors:
+                    self.add_error(
+                        "prescribed_amount",
+                        _("Give the mL/kg to exchange.")
+                        if kind == Course.Prescription.ML_PER_KG
+                        else _("Give the volume to exchange in mL."),
+                    )
+            elif not low <= amount <= high:
+                self.add_error(
+                    "prescribed_amount",
+                    _("%(value)s is outside the limits %(low)s–%(high)s.")
+                    % {"value": f"{amount:g}", "low": f"{low:g}", "high": f"{high:g}"},
+                )
 
     def clean_first_on(self) -> date:
         first_on = self.cleaned_data["first_on"]
@@ -315,6 +346,7 @@ class CourseForm(forms.ModelForm):
                 facts={fact: cleaned.get(fact, False) for fact in plans.FACTS},
                 fibrinogen_g_per_l=None if fibrinogen is None else float(fibrinogen.value),
             )
+        self._clean_prescription(cleaned)
         if self.errors:
             return cleaned
         total = cleaned["albumin_fraction"] + cleaned["plasma_fraction"] + cleaned["saline_fraction"]

@@ -37,6 +37,7 @@ from planner.core.exchange import (
     LowFibrinogen,
     Marker,
     Policy,
+    Prescription,
     plan_exchange,
     replacement_dict,
 )
@@ -318,7 +319,9 @@ def course_request(course: Course, catalogue: CatalogueChoice, *, sessions: Sess
         weight_kg=float(snapshot.weight_kg.value),
         height_cm=float(snapshot.height_cm.value),
         haematocrit=float(snapshot.haematocrit.value),
-        plasma_volumes=float(course.plasma_volumes),
+        plasma_volumes=float(course.plasma_volumes) if course.plasma_volumes is not None else 1.0,
+        prescription=Prescription(course.prescription),
+        prescribed_amount=_float_or_none(course.prescribed_amount),
         method=Method(course.method),
         build=Build(course.build) if course.build else None,
         age_years=course.patient.age_for_calculation(course.first_on),
@@ -341,6 +344,10 @@ def course_request(course: Course, catalogue: CatalogueChoice, *, sessions: Sess
 
 def _float(measured: Measured | None) -> float | None:
     return None if measured is None else float(measured.value)
+
+
+def _float_or_none(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def course_proposal(course: Course) -> FluidProposal:

@@ -26,6 +26,7 @@ def form_data(**changes: object) -> dict[str, object]:
     return {
         "indication": pemphigus().pk,
         "urgency": "routine",
+        "prescription": "plasma_volumes",
         "plasma_volumes": "1.0",
         "method": "nadler",
         "build": "",

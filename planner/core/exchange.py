@@ -106,6 +106,22 @@ class LowFibrinogen(StrEnum):
     DELAY = "delay"
 
 
+class Prescription(StrEnum):
+    """How the volume of each session is prescribed (clinical-reference-modalities.md §3)."""
+
+    # A multiple of the patient's plasma volume (ASFA's 1–1.5 TPV).
+    PLASMA_VOLUMES = "plasma_volumes"
+    # mL per kg of body weight (PEXIVAS: 60 mL/kg).
+    ML_PER_KG = "ml_per_kg"
+    # A fixed volume in mL (units short of plasma: a Wuhan series averaged 2,270 mL).
+    FIXED_ML = "fixed_ml"
+
+
+# What a mL/kg or fixed prescription may be; its equivalent must also lie within PLASMA_VOLUMES_LIMITS.
+ML_PER_KG_LIMITS = (5.0, 150.0)
+FIXED_ML_LIMITS = (50.0, 15000.0)
+
+
 @dataclass(frozen=True)
 class Marker:
     """A recorded IgG autoantibody (anti-Dsg3, anti-MDA5) that falls as IgG does."""
@@ -121,9 +137,14 @@ class ExchangeRequest:
     weight_kg: float
     height_cm: float
     haematocrit: float
+    # The plasma volumes to exchange. For a mL/kg or fixed-volume prescription the plan puts here the
+    # equivalent it computed (exchange ÷ plasma volume), which every projection and warning then uses.
     plasma_volumes: float = 1.0
     method: Method = Method.NADLER
     build: Build | None = None
+    prescription: Prescription = Prescription.PLASMA_VOLUMES
+    # mL/kg or mL, for those prescriptions.
+    prescribed_amount: float | None = None
     age_years: float | None = None
     is_preterm: bool = False
     tbv_ml: float | None = None
@@ -199,6 +220,8 @@ class ExchangePlan:
             "total_blood_volume_ml": volume(self.blood_volume.total_blood_volume_ml),
             "plasma_volume_ml": volume(self.plasma_volume_ml),
             "plasma_volumes": fraction(self.request.plasma_volumes),
+            "prescription": self.request.prescription.value,
+            "prescribed_amount": self.request.prescribed_amount,
             "exchange_volume_ml": volume(self.exchange_volume_ml),
             "removal_fraction": fraction(self.removal_fraction),
             "shares": self.request.fluids.shares.as_fractions(),
@@ -392,6 +415,7 @@ def check_request(request: ExchangeRequest, policy: Policy) -> None:
         "height_cm",
         "haematocrit",
         "plasma_volumes",
+        "prescribed_amount",
         "age_years",
         "tbv_ml",
         "fibrinogen_g_per_l",
@@ -409,7 +433,17 @@ def check_request(request: ExchangeRequest, policy: Policy) -> None:
             else _("Haematocrit is a fraction."),
         )
     _within("haematocrit", request.haematocrit, float(limits.HAEMATOCRIT.low), float(limits.HAEMATOCRIT.high), "")
-    _within("plasma_volumes", request.plasma_volumes, *PLASMA_VOLUMES_LIMITS, "")
+    if request.prescription is Prescription.PLASMA_VOLUMES:
+        _within("plasma_volumes", request.plasma_volumes, *PLASMA_VOLUMES_LIMITS, "")
+    else:
+        per_kg = request.prescription is Prescription.ML_PER_KG
+        if request.prescribed_amount is None:
+            raise InputError(
+                "prescribed_amount",
+                _("Give the mL/kg to exchange.") if per_kg else _("Give the volume to exchange in mL."),
+            )
+        low, high = ML_PER_KG_LIMITS if per_kg else FIXED_ML_LIMITS
+        _within("prescribed_amount", request.prescribed_amount, low, high, " mL/kg" if per_kg else " mL")
     if request.age_years is not None:
         _within("age_years", request.age_years, *AGE_LIMITS_YEARS, " years")
     if request.tbv_ml is not None:
@@ -441,6 +475,53 @@ def check_request(request: ExchangeRequest, policy: Policy) -> None:
     check_device(request.device)
 
 
+def prescribed_exchange_ml(request: ExchangeRequest, plasma_volume: float) -> float:
+    """The volume to exchange each session, as prescribed."""
+    if request.prescription is Prescription.ML_PER_KG:
+        return request.prescribed_amount * request.weight_kg
+    if request.prescription is Prescription.FIXED_ML:
+        return request.prescribed_amount
+    return plasma_volume * request.plasma_volumes
+
+
+def equivalent_plasma_volumes(request: ExchangeRequest, exchange_ml: float, plasma_volume: float) -> float:
+    """A mL/kg or fixed prescription as plasma volumes, refused outside the limits a multiple has."""
+    volumes = exchange_ml / plasma_volume
+    low, high = PLASMA_VOLUMES_LIMITS
+    if not low <= volumes <= high:
+        raise InputError(
+            "prescribed_amount",
+            _(
+                "%(amount)s is %(volumes)s plasma volumes for this patient (plasma volume %(tpv)s mL), outside "
+                "%(low)s–%(high)s."
+            )
+            % {
+                "amount": prescription_words(request),
+                "volumes": f"{volumes:.2f}",
+                "tpv": f"{plasma_volume:.0f}",
+                "low": f"{low:g}",
+                "high": f"{high:g}",
+            },
+        )
+    return volumes
+
+
+def prescription_words(request: ExchangeRequest) -> str:
+    """The prescription as written: "1.5 plasma volumes", "60 mL/kg", "2270 mL"."""
+    if request.prescription is Prescription.ML_PER_KG:
+        return f"{request.prescribed_amount:g} mL/kg"
+    if request.prescription is Prescription.FIXED_ML:
+        return f"{request.prescribed_amount:g} mL"
+    return str(_("%(volumes)s plasma volumes") % {"volumes": f"{request.plasma_volumes:g}"})
+
+
+def volumes_words(request: ExchangeRequest) -> str:
+    """The plasma volumes as prescribed (1.5) or, for a volume prescription, its equivalent to 0.01 (1.45)."""
+    if request.prescription is Prescription.PLASMA_VOLUMES:
+        return f"{request.plasma_volumes:g}"
+    return f"{request.plasma_volumes:.2f}"
+
+
 def plan_exchange(
     request: ExchangeRequest, policy: Policy | None = None, *, proposal: FluidProposal | None = None
 ) -> ExchangePlan:
@@ -467,7 +548,9 @@ def plan_exchange(
     )
     tbv = blood.total_blood_volume_ml
     tpv = plasma_volume_ml(tbv, request.haematocrit)
-    exchange_ml = tpv * request.plasma_volumes
+    exchange_ml = prescribed_exchange_ml(request, tpv)
+    if request.prescription is not Prescription.PLASMA_VOLUMES:
+        request = replace(request, plasma_volumes=equivalent_plasma_volumes(request, exchange_ml, tpv))
     fluids = replacement(exchange_ml, request.fluids, request.products)
     proc = device_numbers(
         exchange_volume_ml=exchange_ml,
@@ -633,7 +716,7 @@ def _warnings(
                         "%(volumes)s plasma volumes is outside the usual %(low)s–%(high)s; removal gains flatten "
                         "past 1.5."
                     ),
-                    volumes=f"{request.plasma_volumes:g}",
+                    volumes=volumes_words(request),
                     low=f"{low:g}",
                     high=f"{high:g}",
                 ),

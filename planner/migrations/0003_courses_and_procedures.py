@@ -7,124 +7,377 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0002_api_tokens'),
+        ("planner", "0002_api_tokens"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveSmallIntegerField(default=1, editable=False, verbose_name='version')),
-                ('amendment_reason', models.TextField(blank=True, verbose_name='reason for the amendment')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('signed', 'Signed'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('superseded', 'Superseded by an amendment')], default='draft', editable=False, max_length=12, verbose_name='status')),
-                ('cancel_reason', models.TextField(blank=True, editable=False, verbose_name='reason for cancelling')),
-                ('cancelled_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='cancelled at')),
-                ('urgency', models.CharField(choices=[('routine', 'Routine'), ('urgent', 'Urgent (within 24 h)'), ('emergency', 'Emergency')], default='routine', max_length=10, verbose_name='clinical urgency')),
-                ('plasma_volumes', models.DecimalField(decimal_places=2, max_digits=3, verbose_name='plasma volumes per session')),
-                ('method', models.CharField(max_length=12, verbose_name='blood-volume method')),
-                ('build', models.CharField(blank=True, max_length=10, verbose_name='build (Gilcher)')),
-                ('albumin_fraction', models.DecimalField(decimal_places=3, max_digits=4, verbose_name='albumin share')),
-                ('plasma_fraction', models.DecimalField(decimal_places=3, max_digits=4, verbose_name='plasma share (given last)')),
-                ('saline_fraction', models.DecimalField(decimal_places=3, max_digits=4, verbose_name='saline share (given first)')),
-                ('fluid_proposal', models.JSONField(default=dict, editable=False, verbose_name='fluid proposal')),
-                ('fluid_override_reason', models.TextField(blank=True, verbose_name='reason for overriding the proposal')),
-                ('bleeding_or_coagulopathy', models.BooleanField(default=False, verbose_name='bleeding or coagulopathy')),
-                ('procedure_within_48h', models.BooleanField(default=False, verbose_name='surgery or biopsy within 48 h')),
-                ('liver_failure', models.BooleanField(default=False, verbose_name='liver failure')),
-                ('diffuse_alveolar_haemorrhage', models.BooleanField(default=False, verbose_name='diffuse alveolar haemorrhage')),
-                ('saline_share_wanted', models.BooleanField(default=False, verbose_name='stable enough for a saline share')),
-                ('sessions_count', models.PositiveSmallIntegerField(verbose_name='number of sessions')),
-                ('pattern', models.CharField(choices=[('daily', 'Daily'), ('every_other_day', 'Every other day'), ('every_n_days', 'Every N days'), ('weekdays', 'Chosen weekdays'), ('weekly', 'Weekly')], max_length=16, verbose_name='frequency')),
-                ('every_n_days', models.PositiveSmallIntegerField(default=2, verbose_name='every N days')),
-                ('weekdays', models.CharField(blank=True, help_text='Monday = 0, for example 0,2,4.', max_length=13, verbose_name='weekdays')),
-                ('first_on', models.DateField(verbose_name='first session on')),
-                ('vascular_access', models.CharField(choices=[('peripheral', 'Peripheral veins'), ('central_jugular', 'Central line, internal jugular'), ('central_femoral', 'Central line, femoral'), ('central_subclavian', 'Central line, subclavian'), ('port', 'Apheresis port')], max_length=20, verbose_name='vascular access')),
-                ('anticoagulant', models.CharField(choices=[('acd_a', 'ACD-A (citrate)'), ('heparin', 'Heparin')], default='acd_a', max_length=8, verbose_name='anticoagulant')),
-                ('inlet_ac_ratio', models.DecimalField(blank=True, decimal_places=1, max_digits=4, null=True, verbose_name='inlet:AC ratio')),
-                ('calcium_prophylaxis', models.BooleanField(default=True, verbose_name='calcium gluconate prophylaxis')),
-                ('on_ace_inhibitor', models.BooleanField(default=False, verbose_name='takes an ACE inhibitor')),
-                ('rituximab_last_at', models.DateTimeField(blank=True, null=True, verbose_name='last rituximab dose')),
-                ('ivig_last_at', models.DateTimeField(blank=True, null=True, verbose_name='last IVIG dose')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('inputs', models.JSONField(default=dict, editable=False, verbose_name='inputs')),
-                ('estimated_duration_min', models.PositiveIntegerField(editable=False, verbose_name='estimated duration (min)')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('signed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='signed at')),
-                ('cancelled_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='planner.device', verbose_name='preferred device')),
-                ('indication', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='planner.indication', verbose_name='indication')),
-                ('original', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='planner.course')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='courses', to='planner.patient', verbose_name='patient')),
-                ('previous', models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='amendment', to='planner.course')),
-                ('signed_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveSmallIntegerField(default=1, editable=False, verbose_name="version")),
+                ("amendment_reason", models.TextField(blank=True, verbose_name="reason for the amendment")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("signed", "Signed"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                            ("superseded", "Superseded by an amendment"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("cancel_reason", models.TextField(blank=True, editable=False, verbose_name="reason for cancelling")),
+                (
+                    "cancelled_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="cancelled at"),
+                ),
+                (
+                    "urgency",
+                    models.CharField(
+                        choices=[
+                            ("routine", "Routine"),
+                            ("urgent", "Urgent (within 24 h)"),
+                            ("emergency", "Emergency"),
+                        ],
+                        default="routine",
+                        max_length=10,
+                        verbose_name="clinical urgency",
+                    ),
+                ),
+                (
+                    "plasma_volumes",
+                    models.DecimalField(decimal_places=2, max_digits=3, verbose_name="plasma volumes per session"),
+                ),
+                ("method", models.CharField(max_length=12, verbose_name="blood-volume method")),
+                ("build", models.CharField(blank=True, max_length=10, verbose_name="build (Gilcher)")),
+                ("albumin_fraction", models.DecimalField(decimal_places=3, max_digits=4, verbose_name="albumin share")),
+                (
+                    "plasma_fraction",
+                    models.DecimalField(decimal_places=3, max_digits=4, verbose_name="plasma share (given last)"),
+                ),
+                (
+                    "saline_fraction",
+                    models.DecimalField(decimal_places=3, max_digits=4, verbose_name="saline share (given first)"),
+                ),
+                ("fluid_proposal", models.JSONField(default=dict, editable=False, verbose_name="fluid proposal")),
+                (
+                    "fluid_override_reason",
+                    models.TextField(blank=True, verbose_name="reason for overriding the proposal"),
+                ),
+                (
+                    "bleeding_or_coagulopathy",
+                    models.BooleanField(default=False, verbose_name="bleeding or coagulopathy"),
+                ),
+                (
+                    "procedure_within_48h",
+                    models.BooleanField(default=False, verbose_name="surgery or biopsy within 48 h"),
+                ),
+                ("liver_failure", models.BooleanField(default=False, verbose_name="liver failure")),
+                (
+                    "diffuse_alveolar_haemorrhage",
+                    models.BooleanField(default=False, verbose_name="diffuse alveolar haemorrhage"),
+                ),
+                (
+                    "saline_share_wanted",
+                    models.BooleanField(default=False, verbose_name="stable enough for a saline share"),
+                ),
+                ("sessions_count", models.PositiveSmallIntegerField(verbose_name="number of sessions")),
+                (
+                    "pattern",
+                    models.CharField(
+                        choices=[
+                            ("daily", "Daily"),
+                            ("every_other_day", "Every other day"),
+                            ("every_n_days", "Every N days"),
+                            ("weekdays", "Chosen weekdays"),
+                            ("weekly", "Weekly"),
+                        ],
+                        max_length=16,
+                        verbose_name="frequency",
+                    ),
+                ),
+                ("every_n_days", models.PositiveSmallIntegerField(default=2, verbose_name="every N days")),
+                (
+                    "weekdays",
+                    models.CharField(
+                        blank=True, help_text="Monday = 0, for example 0,2,4.", max_length=13, verbose_name="weekdays"
+                    ),
+                ),
+                ("first_on", models.DateField(verbose_name="first session on")),
+                (
+                    "vascular_access",
+                    models.CharField(
+                        choices=[
+                            ("peripheral", "Peripheral veins"),
+                            ("central_jugular", "Central line, internal jugular"),
+                            ("central_femoral", "Central line, femoral"),
+                            ("central_subclavian", "Central line, subclavian"),
+                            ("port", "Apheresis port"),
+                        ],
+                        max_length=20,
+                        verbose_name="vascular access",
+                    ),
+                ),
+                (
+                    "anticoagulant",
+                    models.CharField(
+                        choices=[("acd_a", "ACD-A (citrate)"), ("heparin", "Heparin")],
+                        default="acd_a",
+                        max_length=8,
+                        verbose_name="anticoagulant",
+                    ),
+                ),
+                (
+                    "inlet_ac_ratio",
+                    models.DecimalField(
+                        blank=True, decimal_places=1, max_digits=4, null=True, verbose_name="inlet:AC ratio"
+                    ),
+                ),
+                (
+                    "calcium_prophylaxis",
+                    models.BooleanField(default=True, verbose_name="calcium gluconate prophylaxis"),
+                ),
+                ("on_ace_inhibitor", models.BooleanField(default=False, verbose_name="takes an ACE inhibitor")),
+                ("rituximab_last_at", models.DateTimeField(blank=True, null=True, verbose_name="last rituximab dose")),
+                ("ivig_last_at", models.DateTimeField(blank=True, null=True, verbose_name="last IVIG dose")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("inputs", models.JSONField(default=dict, editable=False, verbose_name="inputs")),
+                (
+                    "estimated_duration_min",
+                    models.PositiveIntegerField(editable=False, verbose_name="estimated duration (min)"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("signed_at", models.DateTimeField(blank=True, editable=False, null=True, verbose_name="signed at")),
+                (
+                    "cancelled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="planner.device",
+                        verbose_name="preferred device",
+                    ),
+                ),
+                (
+                    "indication",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="planner.indication",
+                        verbose_name="indication",
+                    ),
+                ),
+                (
+                    "original",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="planner.course",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="courses",
+                        to="planner.patient",
+                        verbose_name="patient",
+                    ),
+                ),
+                (
+                    "previous",
+                    models.OneToOneField(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="amendment",
+                        to="planner.course",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'course',
-                'verbose_name_plural': 'courses',
-                'ordering': ['-created_at'],
-                'permissions': [('sign_course', 'Can sign a course (physicians)')],
+                "verbose_name": "course",
+                "verbose_name_plural": "courses",
+                "ordering": ["-created_at"],
+                "permissions": [("sign_course", "Can sign a course (physicians)")],
             },
         ),
         migrations.CreateModel(
-            name='Procedure',
+            name="Procedure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(verbose_name='session')),
-                ('starts_at', models.DateTimeField(verbose_name='starts at')),
-                ('ends_at', models.DateTimeField(help_text='Including the turnover after the procedure.', verbose_name='ends at')),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('cancelled', 'Cancelled')], default='planned', max_length=10, verbose_name='status')),
-                ('change_reason', models.TextField(blank=True, verbose_name='reason for the last move or cancellation')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='procedures', to='planner.course', verbose_name='course')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='procedures', to='planner.device', verbose_name='device')),
-                ('updated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveSmallIntegerField(verbose_name="session")),
+                ("starts_at", models.DateTimeField(verbose_name="starts at")),
+                (
+                    "ends_at",
+                    models.DateTimeField(
+                        help_text="Including the turnover after the procedure.", verbose_name="ends at"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("planned", "Planned"), ("cancelled", "Cancelled")],
+                        default="planned",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "change_reason",
+                    models.TextField(blank=True, verbose_name="reason for the last move or cancellation"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="procedures",
+                        to="planner.course",
+                        verbose_name="course",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="procedures",
+                        to="planner.device",
+                        verbose_name="device",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'procedure',
-                'verbose_name_plural': 'procedures',
-                'ordering': ['starts_at', 'device'],
+                "verbose_name": "procedure",
+                "verbose_name_plural": "procedures",
+                "ordering": ["starts_at", "device"],
             },
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('albumin_fraction__gte', 0), ('plasma_fraction__gte', 0), ('saline_fraction__gte', 0), ('saline_fraction__lte', Decimal('0.25'))), name='course_fractions_valid'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("albumin_fraction__gte", 0),
+                    ("plasma_fraction__gte", 0),
+                    ("saline_fraction__gte", 0),
+                    ("saline_fraction__lte", Decimal("0.25")),
+                ),
+                name="course_fractions_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('plasma_volumes__gte', Decimal('0.25')), ('plasma_volumes__lte', 4)), name='course_plasma_volumes'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("plasma_volumes__gte", Decimal("0.25")), ("plasma_volumes__lte", 4)),
+                name="course_plasma_volumes",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('sessions_count__gte', 1)), name='course_has_sessions'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sessions_count__gte", 1)), name="course_has_sessions"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'cancelled']), models.Q(('signed_at__isnull', False), ('signed_by__isnull', False)), _connector='OR'), name='course_signed_by_someone'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["draft", "cancelled"]),
+                    models.Q(("signed_at__isnull", False), ("signed_by__isnull", False)),
+                    _connector="OR",
+                ),
+                name="course_signed_by_someone",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'cancelled'), _negated=True), models.Q(models.Q(('cancel_reason', ''), _negated=True), ('cancelled_at__isnull', False), ('cancelled_by__isnull', False)), _connector='OR'), name='course_cancel_has_reason_and_author'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "cancelled"), _negated=True),
+                    models.Q(
+                        models.Q(("cancel_reason", ""), _negated=True),
+                        ("cancelled_at__isnull", False),
+                        ("cancelled_by__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="course_cancel_has_reason_and_author",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('version', 1), models.Q(('amendment_reason', ''), _negated=True), _connector='OR'), name='course_amendment_has_reason'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("version", 1), models.Q(("amendment_reason", ""), _negated=True), _connector="OR"),
+                name="course_amendment_has_reason",
+            ),
         ),
         migrations.AddIndex(
-            model_name='procedure',
-            index=models.Index(fields=['device', 'starts_at'], name='procedure_device_start'),
+            model_name="procedure",
+            index=models.Index(fields=["device", "starts_at"], name="procedure_device_start"),
         ),
         migrations.AddConstraint(
-            model_name='procedure',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='procedure_ends_after_start'),
+            model_name="procedure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="procedure_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='procedure',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'cancelled'), _negated=True), models.Q(('change_reason', ''), _negated=True), _connector='OR'), name='procedure_cancel_has_reason'),
+            model_name="procedure",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "cancelled"), _negated=True),
+                    models.Q(("change_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="procedure_cancel_has_reason",
+            ),
         ),
     ]

@@ -6,21 +6,28 @@ from planner.db_guards import install_booking_guard
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0004_no_double_booking'),
+        ("planner", "0004_no_double_booking"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='procedure',
-            name='fibrinogen_g_per_l',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='fibrinogen before the session (g/L)'),
+            model_name="procedure",
+            name="fibrinogen_g_per_l",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=5,
+                null=True,
+                verbose_name="fibrinogen before the session (g/L)",
+            ),
         ),
         migrations.AddField(
-            model_name='procedure',
-            name='fluid_plan',
-            field=models.JSONField(blank=True, default=dict, editable=False, verbose_name='fluid plan for this session'),
+            model_name="procedure",
+            name="fluid_plan",
+            field=models.JSONField(
+                blank=True, default=dict, editable=False, verbose_name="fluid plan for this session"
+            ),
         ),
         # SQLite rebuilt planner_procedure for the new fields, dropping its triggers: put them back.
         migrations.RunPython(install_booking_guard, migrations.RunPython.noop),

@@ -7,51 +7,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0009_reviewed_records_are_locked'),
+        ("planner", "0009_reviewed_records_are_locked"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalSessionAddendum',
+            name="HistoricalSessionAddendum",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('reason', models.TextField(verbose_name='reason for the correction')),
-                ('correction', models.TextField(help_text='What was wrong and the correct values.', verbose_name='correction')),
-                ('written_at', models.DateTimeField(blank=True, editable=False, verbose_name='written at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('record', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='planner.sessionrecord')),
-                ('written_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("reason", models.TextField(verbose_name="reason for the correction")),
+                (
+                    "correction",
+                    models.TextField(help_text="What was wrong and the correct values.", verbose_name="correction"),
+                ),
+                ("written_at", models.DateTimeField(blank=True, editable=False, verbose_name="written at")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="planner.sessionrecord",
+                    ),
+                ),
+                (
+                    "written_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical addendum',
-                'verbose_name_plural': 'historical addenda',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical addendum",
+                "verbose_name_plural": "historical addenda",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='SessionAddendum',
+            name="SessionAddendum",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(verbose_name='reason for the correction')),
-                ('correction', models.TextField(help_text='What was wrong and the correct values.', verbose_name='correction')),
-                ('written_at', models.DateTimeField(auto_now_add=True, verbose_name='written at')),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='addenda', to='planner.sessionrecord')),
-                ('written_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reason", models.TextField(verbose_name="reason for the correction")),
+                (
+                    "correction",
+                    models.TextField(help_text="What was wrong and the correct values.", verbose_name="correction"),
+                ),
+                ("written_at", models.DateTimeField(auto_now_add=True, verbose_name="written at")),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="addenda", to="planner.sessionrecord"
+                    ),
+                ),
+                (
+                    "written_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'addendum',
-                'verbose_name_plural': 'addenda',
-                'ordering': ['written_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('reason', ''), _negated=True), models.Q(('correction', ''), _negated=True)), name='sessionaddendum_has_reason')],
+                "verbose_name": "addendum",
+                "verbose_name_plural": "addenda",
+                "ordering": ["written_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("reason", ""), _negated=True), models.Q(("correction", ""), _negated=True)
+                        ),
+                        name="sessionaddendum_has_reason",
+                    )
+                ],
             },
         ),
     ]

@@ -7,16 +7,19 @@ from planner.db_guards import install_booking_guard
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0011_form_submissions'),
+        ("planner", "0011_form_submissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='procedure',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'planned')), fields=('course', 'number'), name='procedure_one_planned_per_number'),
+            model_name="procedure",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "planned")),
+                fields=("course", "number"),
+                name="procedure_one_planned_per_number",
+            ),
         ),
         # Re-installed after any change to planner_procedure (see planner/db_guards.py); idempotent.
         migrations.RunPython(install_booking_guard, migrations.RunPython.noop),

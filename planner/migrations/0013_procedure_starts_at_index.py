@@ -7,16 +7,15 @@ from planner.db_guards import install_booking_guard
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0012_one_planned_session_per_number'),
+        ("planner", "0012_one_planned_session_per_number"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='procedure',
-            index=models.Index(fields=['starts_at'], name='procedure_starts_at'),
+            model_name="procedure",
+            index=models.Index(fields=["starts_at"], name="procedure_starts_at"),
         ),
         # Re-installed after any change to planner_procedure (see planner/db_guards.py); idempotent.
         migrations.RunPython(install_booking_guard, migrations.RunPython.noop),

@@ -19,26 +19,25 @@ def fill_chinese(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0013_procedure_starts_at_index'),
+        ("planner", "0013_procedure_starts_at_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='indication',
-            name='course_notes_zh',
-            field=models.TextField(blank=True, verbose_name='course notes (Chinese)'),
+            model_name="indication",
+            name="course_notes_zh",
+            field=models.TextField(blank=True, verbose_name="course notes (Chinese)"),
         ),
         migrations.AddField(
-            model_name='indication',
-            name='disease_zh',
-            field=models.CharField(blank=True, max_length=200, verbose_name='disease (Chinese)'),
+            model_name="indication",
+            name="disease_zh",
+            field=models.CharField(blank=True, max_length=200, verbose_name="disease (Chinese)"),
         ),
         migrations.AddField(
-            model_name='indication',
-            name='indication_zh',
-            field=models.CharField(blank=True, max_length=200, verbose_name='indication (Chinese)'),
+            model_name="indication",
+            name="indication_zh",
+            field=models.CharField(blank=True, max_length=200, verbose_name="indication (Chinese)"),
         ),
         migrations.RunPython(fill_chinese, migrations.RunPython.noop),
     ]

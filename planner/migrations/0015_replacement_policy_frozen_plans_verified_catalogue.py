@@ -48,74 +48,129 @@ def keep_existing_courses_as_they_were(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0014_indications_in_chinese'),
+        ("planner", "0014_indications_in_chinese"),
     ]
 
     operations = [
         # Rolling back: this runs last, once the new columns are gone, and puts back the guard of 0014.
         migrations.RunPython(migrations.RunPython.noop, install_course_guard),
         migrations.AddField(
-            model_name='course',
-            name='frozen_plan',
-            field=models.JSONField(blank=True, editable=False, null=True, verbose_name='plan as signed'),
+            model_name="course",
+            name="frozen_plan",
+            field=models.JSONField(blank=True, editable=False, null=True, verbose_name="plan as signed"),
         ),
         migrations.AddField(
-            model_name='course',
-            name='plasma_for_low_fibrinogen',
-            field=models.BooleanField(default=True, help_text='The last third as plasma for each session before which fibrinogen is projected under the trigger. Untick only with a reason (for example: fibrinogen is checked on the day).', verbose_name='plasma for sessions with fibrinogen projected low'),
+            model_name="course",
+            name="plasma_for_low_fibrinogen",
+            field=models.BooleanField(
+                default=True,
+                help_text="The last third as plasma for each session before which fibrinogen is projected under the trigger. Untick only with a reason (for example: fibrinogen is checked on the day).",
+                verbose_name="plasma for sessions with fibrinogen projected low",
+            ),
         ),
         migrations.AddField(
-            model_name='device',
-            name='is_verified',
-            field=models.BooleanField(default=True, help_text="Blank for the standard catalogue's values until the unit has checked them against its device.", verbose_name='values checked by the unit'),
+            model_name="device",
+            name="is_verified",
+            field=models.BooleanField(
+                default=True,
+                help_text="Blank for the standard catalogue's values until the unit has checked them against its device.",
+                verbose_name="values checked by the unit",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcourse',
-            name='frozen_plan',
-            field=models.JSONField(blank=True, editable=False, null=True, verbose_name='plan as signed'),
+            model_name="historicalcourse",
+            name="frozen_plan",
+            field=models.JSONField(blank=True, editable=False, null=True, verbose_name="plan as signed"),
         ),
         migrations.AddField(
-            model_name='historicalcourse',
-            name='plasma_for_low_fibrinogen',
-            field=models.BooleanField(default=True, help_text='The last third as plasma for each session before which fibrinogen is projected under the trigger. Untick only with a reason (for example: fibrinogen is checked on the day).', verbose_name='plasma for sessions with fibrinogen projected low'),
+            model_name="historicalcourse",
+            name="plasma_for_low_fibrinogen",
+            field=models.BooleanField(
+                default=True,
+                help_text="The last third as plasma for each session before which fibrinogen is projected under the trigger. Untick only with a reason (for example: fibrinogen is checked on the day).",
+                verbose_name="plasma for sessions with fibrinogen projected low",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalmeasurement',
-            name='marker_is_igg_antibody',
-            field=models.BooleanField(default=False, help_text='Tick for an IgG autoantibody such as anti-Dsg3 or anti-MDA5: an order then projects it as IgG falls. Leave blank for a score or another substance.', verbose_name='the marker is an IgG antibody'),
+            model_name="historicalmeasurement",
+            name="marker_is_igg_antibody",
+            field=models.BooleanField(
+                default=False,
+                help_text="Tick for an IgG autoantibody such as anti-Dsg3 or anti-MDA5: an order then projects it as IgG falls. Leave blank for a score or another substance.",
+                verbose_name="the marker is an IgG antibody",
+            ),
         ),
         migrations.AddField(
-            model_name='indication',
-            name='catalogue_key',
-            field=models.CharField(blank=True, editable=False, max_length=100, null=True, unique=True, verbose_name='key in the shipped catalogue'),
+            model_name="indication",
+            name="catalogue_key",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                max_length=100,
+                null=True,
+                unique=True,
+                verbose_name="key in the shipped catalogue",
+            ),
         ),
         migrations.AddField(
-            model_name='indication',
-            name='policy_source',
-            field=models.CharField(blank=True, help_text="Where the policy comes from, when it is not ASFA's usual replacement.", max_length=300, verbose_name='source of the replacement policy'),
+            model_name="indication",
+            name="policy_source",
+            field=models.CharField(
+                blank=True,
+                help_text="Where the policy comes from, when it is not ASFA's usual replacement.",
+                max_length=300,
+                verbose_name="source of the replacement policy",
+            ),
         ),
         migrations.AddField(
-            model_name='indication',
-            name='replacement_policy',
-            field=models.CharField(choices=[('plasma_required', 'Plasma required'), ('plasma_last', 'Albumin, plasma last'), ('plasma_or_albumin', 'Plasma or albumin'), ('albumin', 'Albumin; plasma when a patient rule asks'), ('plasma_avoided', 'Plasma avoided')], default='albumin', help_text="What the fluid proposal does for this indication. 'Plasma avoided' overrides every reason for plasma.", max_length=20, verbose_name='replacement policy'),
+            model_name="indication",
+            name="replacement_policy",
+            field=models.CharField(
+                choices=[
+                    ("plasma_required", "Plasma required"),
+                    ("plasma_last", "Albumin, plasma last"),
+                    ("plasma_or_albumin", "Plasma or albumin"),
+                    ("albumin", "Albumin; plasma when a patient rule asks"),
+                    ("plasma_avoided", "Plasma avoided"),
+                ],
+                default="albumin",
+                help_text="What the fluid proposal does for this indication. 'Plasma avoided' overrides every reason for plasma.",
+                max_length=20,
+                verbose_name="replacement policy",
+            ),
             preserve_default=False,
         ),
         migrations.RunPython(fill_catalogue, migrations.RunPython.noop),
         migrations.AddField(
-            model_name='measurement',
-            name='marker_is_igg_antibody',
-            field=models.BooleanField(default=False, help_text='Tick for an IgG autoantibody such as anti-Dsg3 or anti-MDA5: an order then projects it as IgG falls. Leave blank for a score or another substance.', verbose_name='the marker is an IgG antibody'),
+            model_name="measurement",
+            name="marker_is_igg_antibody",
+            field=models.BooleanField(
+                default=False,
+                help_text="Tick for an IgG autoantibody such as anti-Dsg3 or anti-MDA5: an order then projects it as IgG falls. Leave blank for a score or another substance.",
+                verbose_name="the marker is an IgG antibody",
+            ),
         ),
         migrations.AddField(
-            model_name='product',
-            name='is_verified',
-            field=models.BooleanField(default=True, help_text="Blank for the standard catalogue's values until the unit has checked them against its stock.", verbose_name='values checked by the unit'),
+            model_name="product",
+            name="is_verified",
+            field=models.BooleanField(
+                default=True,
+                help_text="Blank for the standard catalogue's values until the unit has checked them against its stock.",
+                verbose_name="values checked by the unit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='indication',
-            constraint=models.CheckConstraint(condition=models.Q(('replacement_policy__in', ['plasma_required', 'plasma_last', 'plasma_or_albumin', 'albumin', 'plasma_avoided'])), name='indication_replacement_policy_valid'),
+            model_name="indication",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "replacement_policy__in",
+                        ["plasma_required", "plasma_last", "plasma_or_albumin", "albumin", "plasma_avoided"],
+                    )
+                ),
+                name="indication_replacement_policy_valid",
+            ),
         ),
         migrations.RunPython(keep_existing_courses_as_they_were, migrations.RunPython.noop),
         # The new columns are frozen once signed, and signing now needs the frozen plan (db_guards).

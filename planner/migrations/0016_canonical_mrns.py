@@ -37,26 +37,41 @@ def canonical_mrns(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0015_replacement_policy_frozen_plans_verified_catalogue'),
+        ("planner", "0015_replacement_policy_frozen_plans_verified_catalogue"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunPython(canonical_mrns, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name='historicalpatient',
-            name='mrn',
-            field=planner.models.patients.MedicalRecordNumberField(db_index=True, error_messages={'unique': 'A patient with this medical record number already exists.'}, max_length=32, verbose_name='medical record number'),
+            model_name="historicalpatient",
+            name="mrn",
+            field=planner.models.patients.MedicalRecordNumberField(
+                db_index=True,
+                error_messages={"unique": "A patient with this medical record number already exists."},
+                max_length=32,
+                verbose_name="medical record number",
+            ),
         ),
         migrations.AlterField(
-            model_name='patient',
-            name='mrn',
-            field=planner.models.patients.MedicalRecordNumberField(error_messages={'unique': 'A patient with this medical record number already exists.'}, max_length=32, unique=True, verbose_name='medical record number'),
+            model_name="patient",
+            name="mrn",
+            field=planner.models.patients.MedicalRecordNumberField(
+                error_messages={"unique": "A patient with this medical record number already exists."},
+                max_length=32,
+                unique=True,
+                verbose_name="medical record number",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.CheckConstraint(condition=models.Q(('mrn', django.db.models.functions.text.Upper('mrn')), models.Q(('mrn__contains', ' '), _negated=True)), name='patient_mrn_canonical'),
+            model_name="patient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("mrn", django.db.models.functions.text.Upper("mrn")),
+                    models.Q(("mrn__contains", " "), _negated=True),
+                ),
+                name="patient_mrn_canonical",
+            ),
         ),
     ]

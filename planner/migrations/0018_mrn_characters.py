@@ -15,8 +15,14 @@ def mrns_of_mrn_characters(apps, schema_editor):
     for pk, mrn in rows:
         held.setdefault(normalise_mrn(mrn), []).append(pk)
     problems = [
-        f"patients {', '.join(map(str, pks))} would share {canonical!r}" for canonical, pks in held.items() if len(pks) > 1
-    ] + [f"patient {pk}'s MRN {mrn!r} has characters other than A-Z 0-9 - / . _" for pk, mrn in rows if not is_canonical(normalise_mrn(mrn))]
+        f"patients {', '.join(map(str, pks))} would share {canonical!r}"
+        for canonical, pks in held.items()
+        if len(pks) > 1
+    ] + [
+        f"patient {pk}'s MRN {mrn!r} has characters other than A-Z 0-9 - / . _"
+        for pk, mrn in rows
+        if not is_canonical(normalise_mrn(mrn))
+    ]
     if problems:
         raise RuntimeError(
             "These MRNs must be corrected before migrating (python manage.py mrn_collisions lists "
@@ -28,20 +34,21 @@ def mrns_of_mrn_characters(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0017_staff_history_and_export_permission'),
+        ("planner", "0017_staff_history_and_export_permission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunPython(mrns_of_mrn_characters, migrations.RunPython.noop),
         migrations.RemoveConstraint(
-            model_name='patient',
-            name='patient_mrn_canonical',
+            model_name="patient",
+            name="patient_mrn_canonical",
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.CheckConstraint(condition=models.Q(('mrn__regex', '\\A[A-Z0-9./_-]+\\Z')), name='patient_mrn_characters'),
+            model_name="patient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("mrn__regex", "\\A[A-Z0-9./_-]+\\Z")), name="patient_mrn_characters"
+            ),
         ),
     ]

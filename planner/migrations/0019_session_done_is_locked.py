@@ -6,9 +6,8 @@ from planner.db_guards import install_session_guard, remove_session_guard
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0018_mrn_characters'),
+        ("planner", "0018_mrn_characters"),
     ]
 
     operations = [

@@ -6,32 +6,39 @@ from planner.db_guards import install_record_guards, remove_record_guards
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('planner', '0019_session_done_is_locked'),
+        ("planner", "0019_session_done_is_locked"),
     ]
 
     operations = [
         migrations.RunPython(remove_record_guards, install_record_guards),
         migrations.AddField(
-            model_name='historicalsessionrecord',
-            name='deviation_codes',
-            field=models.CharField(blank=True, editable=False, max_length=300, verbose_name='deviations'),
+            model_name="historicalsessionrecord",
+            name="deviation_codes",
+            field=models.CharField(blank=True, editable=False, max_length=300, verbose_name="deviations"),
         ),
         migrations.AddField(
-            model_name='historicalsessionrecord',
-            name='deviation_reason',
-            field=models.TextField(blank=True, help_text='Required when the record differs from the booking, the order or the products issued.', verbose_name='reason for the deviations'),
+            model_name="historicalsessionrecord",
+            name="deviation_reason",
+            field=models.TextField(
+                blank=True,
+                help_text="Required when the record differs from the booking, the order or the products issued.",
+                verbose_name="reason for the deviations",
+            ),
         ),
         migrations.AddField(
-            model_name='sessionrecord',
-            name='deviation_codes',
-            field=models.CharField(blank=True, editable=False, max_length=300, verbose_name='deviations'),
+            model_name="sessionrecord",
+            name="deviation_codes",
+            field=models.CharField(blank=True, editable=False, max_length=300, verbose_name="deviations"),
         ),
         migrations.AddField(
-            model_name='sessionrecord',
-            name='deviation_reason',
-            field=models.TextField(blank=True, help_text='Required when the record differs from the booking, the order or the products issued.', verbose_name='reason for the deviations'),
+            model_name="sessionrecord",
+            name="deviation_reason",
+            field=models.TextField(
+                blank=True,
+                help_text="Required when the record differs from the booking, the order or the products issued.",
+                verbose_name="reason for the deviations",
+            ),
         ),
         migrations.RunPython(install_record_guards, remove_record_guards),
     ]

@@ -71,7 +71,25 @@ class Course(models.Model):
     )
     urgency = models.CharField(_("clinical urgency"), max_length=10, choices=Urgency, default=Urgency.ROUTINE)
 
-    plasma_volumes = models.DecimalField(_("plasma volumes per session"), max_digits=3, decimal_places=2)
+    class Prescription(models.TextChoices):
+        PLASMA_VOLUMES = "plasma_volumes", _("Plasma volumes")
+        ML_PER_KG = "ml_per_kg", _("mL per kg")
+        FIXED_ML = "fixed_ml", _("Fixed volume (mL)")
+
+    prescription = models.CharField(
+        _("prescribed as"), max_length=14, choices=Prescription, default=Prescription.PLASMA_VOLUMES
+    )
+    plasma_volumes = models.DecimalField(
+        _("plasma volumes per session"), max_digits=3, decimal_places=2, null=True, blank=True
+    )
+    prescribed_amount = models.DecimalField(
+        _("mL/kg or mL per session"),
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("For a prescription in mL/kg (PEXIVAS: 60) or a fixed volume in mL."),
+    )
     method = models.CharField(_("blood-volume method"), max_length=12)
     build = models.CharField(_("build (Gilcher)"), max_length=10, blank=True)
     albumin_fraction = models.DecimalField(_("albumin share"), max_digits=4, decimal_places=3)
@@ -143,8 +161,27 @@ class Course(models.Model):
                 & Q(saline_fraction__lte=Decimal("0.25")),
                 name="course_fractions_valid",
             ),
+            # One prescription, within its limits (planner.core.exchange), and nothing of another kind.
             models.CheckConstraint(
-                condition=Q(plasma_volumes__gte=Decimal("0.25"), plasma_volumes__lte=4), name="course_plasma_volumes"
+                condition=Q(
+                    prescription="plasma_volumes",
+                    plasma_volumes__gte=Decimal("0.25"),
+                    plasma_volumes__lte=4,
+                    prescribed_amount__isnull=True,
+                )
+                | Q(
+                    prescription="ml_per_kg",
+                    prescribed_amount__gte=5,
+                    prescribed_amount__lte=150,
+                    plasma_volumes__isnull=True,
+                )
+                | Q(
+                    prescription="fixed_ml",
+                    prescribed_amount__gte=50,
+                    prescribed_amount__lte=15000,
+                    plasma_volumes__isnull=True,
+                ),
+                name="course_prescription",
             ),
             models.CheckConstraint(condition=Q(sessions_count__gte=1), name="course_has_sessions"),
             models.CheckConstraint(

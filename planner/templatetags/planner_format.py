@@ -53,3 +53,11 @@ def after_hours(start: datetime | None, hours: float) -> datetime | None:
     if start is None or hours in (None, ""):
         return None
     return start + timedelta(hours=float(hours))
+
+
+@register.filter
+def percent_of_one(fraction: float | None) -> str:
+    """A fraction of one as a percentage to 0.1: 0.766 -> "76.6 %"."""
+    if fraction is None or fraction == "":
+        return ""
+    return f"{float(fraction) * 100:.1f}\u00a0%"

@@ -14,6 +14,8 @@ OPTIONS = (
     "height_cm",
     "haematocrit",
     "plasma_volumes",
+    "prescription",
+    "prescribed_amount",
     "method",
     "build",
     "age_years",
@@ -101,8 +103,7 @@ def _as_text(result: dict) -> str:
     lines += [
         f"Blood volume ({result['formula']}): {result['total_blood_volume_ml']} mL",
         f"Plasma volume: {result['plasma_volume_ml']} mL",
-        f"Exchange: {result['plasma_volumes']:g} plasma volumes = {result['exchange_volume_ml']} mL, "
-        f"removes about {result['removal_fraction']:.1%}",
+        _exchange_line(result),
         f"Replacement ({' then '.join(fluids['infusion_order'])}): {fluids['total_ml']} mL",
     ]
     if fluids["saline_ml"]:
@@ -139,3 +140,17 @@ def _as_text(result: dict) -> str:
             lines.append(line)
     lines += [f"WARNING {w['code']}: {w['message']}" for w in result["warnings"]] or ["No warnings."]
     return "\n".join(lines)
+
+
+def _exchange_line(result: dict) -> str:
+    removal = f"removes about {result['removal_fraction']:.1%}"
+    if result["prescription"] == "ml_per_kg":
+        prescribed = f"{result['prescribed_amount']:g} mL/kg"
+    elif result["prescription"] == "fixed_ml":
+        prescribed = "fixed"
+    else:
+        return f"Exchange: {result['plasma_volumes']:g} plasma volumes = {result['exchange_volume_ml']} mL, {removal}"
+    return (
+        f"Exchange: {prescribed} = {result['exchange_volume_ml']} mL = {result['plasma_volumes']:.2f} plasma volumes, "
+        f"{removal}"
+    )

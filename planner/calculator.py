@@ -346,6 +346,35 @@ def _exchange_row(plan: ExchangePlan) -> ResultRow:
     return ResultRow(_("Exchange volume"), exchange, formula)
 
 
+def _fibrinogen_rows(plan: ExchangePlan, doses: dict) -> list[ResultRow]:
+    """Under the trigger: plasma, cryoprecipitate or concentrate to reach the target, each with its arithmetic."""
+    request, target = plan.request, doses["target_g_per_l"]
+    measured = request.fibrinogen_g_per_l
+    gap = f"({target:g} − {measured:g}) g/L × 100"
+    return [
+        ResultRow(
+            _("Fibrinogen: plasma"),
+            str(_("%(low)s–%(high)s units") % {"low": doses["plasma_units_low"], "high": doses["plasma_units_high"]}),
+            f"10–15 mL/kg × {request.weight_kg:g} kg = {doses['plasma_ml_low']}–{doses['plasma_ml_high']} mL "
+            f"÷ {request.products.plasma_unit_ml:g} mL",
+            _("ASA 1996, as cited by cliot"),
+        ),
+        ResultRow(
+            _("Fibrinogen: cryoprecipitate"),
+            str(_("%(units)s units") % {"units": doses["cryo_units"]}),
+            f"⌈{gap} mg/dL × {plan.rounded['plasma_volume_ml'] / 100:g} dL ÷ {doses['cryo_mg_per_unit']:g} mg⌉",
+            _("to %(target)s g/L; %(mg)s mg of fibrinogen per unit (a local value)")
+            % {"target": f"{target:g}", "mg": f"{doses['cryo_mg_per_unit']:g}"},
+        ),
+        ResultRow(
+            _("Fibrinogen: concentrate"),
+            f"{doses['concentrate_mg']}\u00a0mg",
+            f"{gap} mg/dL ÷ 1.7 = {doses['concentrate_mg_per_kg']:g} mg/kg × {request.weight_kg:g} kg",
+            _("RiaSTAP label"),
+        ),
+    ]
+
+
 def result_rows(plan: ExchangePlan) -> list[ResultRow]:
     """Every number of a plan with the formula, filled in with this patient's values, and its source."""
     shown = plan.rounded
@@ -461,8 +490,9 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
         rows += [
             ResultRow(
                 _("ACD-A infusion rate"),
-                f"{shown['ac_rate_ml_per_min_per_l']:g}\u00a0" + str(_("mL/min per L of blood volume")),
-                f"{device.inlet_flow_ml_per_min:g} mL/min ÷ {ratio:g} ÷ {tbv_l:g} L",
+                f"{shown['ac_rate_ml_per_min_per_l']:g}\u00a0mL/min/L",
+                f"{device.inlet_flow_ml_per_min:g} mL/min ÷ {ratio:g} ÷ {tbv_l:g} L "
+                + str(_("(per litre of blood volume)")),
             ),
             ResultRow(
                 _("Highest inlet flow for the AC limit"),
@@ -490,6 +520,9 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
             f"{_('at')} {device.ecv_max_ml:g} mL)",
         ),
     ]
+    doses = shown["fibrinogen_doses"]
+    if doses:
+        rows += _fibrinogen_rows(plan, doses)
     prime = shown.get("prime")
     if prime:
         # Mass balance (planner/core/prime.py): the arithmetic with this patient's numbers.

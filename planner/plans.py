@@ -66,6 +66,8 @@ def policy_from_settings() -> Policy:
     return Policy(
         calcium_ml_per_litre=settings.CALCIUM_GLUCONATE_ML_PER_L,
         fibrinogen_trigger_g_per_l=settings.FIBRINOGEN_TRIGGER_G_PER_L,
+        fibrinogen_target_g_per_l=settings.FIBRINOGEN_TARGET_G_PER_L,
+        cryo_fibrinogen_mg_per_unit=settings.CRYO_FIBRINOGEN_MG_PER_UNIT,
         fibrinogen=FibrinogenModel(
             depletion_k=settings.FIBRINOGEN_DEPLETION_K,
             recovery_tau_hours=settings.FIBRINOGEN_RECOVERY_TAU_HOURS,

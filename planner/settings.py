@@ -254,6 +254,12 @@ PATIENTS_PER_PAGE = env_int("PATIENTS_PER_PAGE", 25, minimum=1)
 # The unit's calculation policy (planner.core.exchange.Policy); defaults from the clinical reference.
 CALCIUM_GLUCONATE_ML_PER_L = env_float("CALCIUM_GLUCONATE_ML_PER_L", 10, minimum=0, maximum=30)
 FIBRINOGEN_TRIGGER_G_PER_L = env_float("FIBRINOGEN_TRIGGER_G_PER_L", 1.0, minimum=0.5, maximum=2.0)
+# Under the trigger: the level the plasma, cryoprecipitate and concentrate doses aim for, and the
+# fibrinogen in one unit of cryoprecipitate (a local value: 250 mg is the cliot default).
+FIBRINOGEN_TARGET_G_PER_L = env_float("FIBRINOGEN_TARGET_G_PER_L", 1.5, minimum=0.5, maximum=3.0)
+CRYO_FIBRINOGEN_MG_PER_UNIT = env_float("CRYO_FIBRINOGEN_MG_PER_UNIT", 250, minimum=50, maximum=1000)
+if FIBRINOGEN_TARGET_G_PER_L <= FIBRINOGEN_TRIGGER_G_PER_L:
+    raise ImproperlyConfigured("FIBRINOGEN_TARGET_G_PER_L must be above FIBRINOGEN_TRIGGER_G_PER_L.")
 # The course projection's fibrinogen model (planner/core/kinetics.py): the fall per plasma volume
 # exchanged without plasma, e^(-k x), and the recovery toward baseline, time constant tau. tau = 116 h
 # is fitted to Orlin & Berkman's 66 % of baseline 72 h after one exchange; it is not a published value.

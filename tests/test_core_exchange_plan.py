@@ -167,6 +167,9 @@ EXAMPLE_A_SESSION = {
     # 1.2 × 4.8243 × 10 = 57.89 -> 57.9 mL/min (clinical-reference-modalities.md §4).
     "ac_rate_ml_per_min_per_l": 1.24,
     "max_inlet_flow_ml_per_min": 57.9,
+    "prescription": "plasma_volumes",
+    "prescribed_amount": None,
+    "fibrinogen_doses": None,
     # 3.8 % of the blood volume is under the 15 % that requires a prime: none.
     "prime": None,
 }
@@ -260,7 +263,9 @@ def test_a_proposal_is_kept_with_its_reasons_and_a_withheld_plasma_warns() -> No
     assert result["warnings"] == [
         {
             "code": "fibrinogen_below_trigger",
-            "message": "Fibrinogen 0.8 g/L is below the 1 g/L trigger: replace part or all with plasma, or delay.",
+            # 70 mg/dL × 28.943 dL = 2026 mg ÷ 250 = 8.1 -> 9 units; 70 / 1.7 = 41.18 mg/kg × 70 kg = 2882 mg.
+            "message": "Fibrinogen 0.8 g/L is below the 1 g/L trigger: replace part or all with plasma, give "
+            "cryoprecipitate (9 units) or fibrinogen concentrate (2882 mg) to reach 1.5 g/L, or delay.",
         },
         {
             "code": "plasma_avoided",

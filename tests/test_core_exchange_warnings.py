@@ -190,7 +190,14 @@ MESSAGES = [
         # 141 / 960 = 14.6875 % -> 14.7, 185 / 960 = 19.27 % -> 19.3: over 15 %, a prime is required.
         "example D's ecv",
         Policy(paediatric=PaediatricTable(child=80)),
-        {"method": Method.PAEDIATRIC, "age_years": 3.0, "weight_kg": 12.0, "height_cm": 90.0},
+        # At 10 mL/min: within the ACD-A limit for 960 mL (1.2 × 0.96 × 10 = 11.5 mL/min).
+        {
+            "method": Method.PAEDIATRIC,
+            "age_years": 3.0,
+            "weight_kg": 12.0,
+            "height_cm": 90.0,
+            "device": DeviceSettings(inlet_flow_ml_per_min=10),
+        },
         PlanWarning(
             "ecv_over_15_percent",
             "The extracorporeal volume is 14.7 % (up to 19.3 %) of the blood volume, over 15 %: a prime is "
@@ -240,13 +247,14 @@ MESSAGES = [
     (
         "nadler at 24.9 kg",
         Policy(),
-        {"weight_kg": 24.9, "height_cm": 125.0},
+        # An adult (a child's weight without an age would also be checked for the ACD-A rate).
+        {"weight_kg": 24.9, "height_cm": 125.0, "age_years": 40.0},
         PlanWarning("nadler_below_25_kg", "Nadler's formula is not valid below 25 kg: use the paediatric method."),
     ),
     (
         "nadler under a 35 kg setting",
         Policy(nadler_min_weight_kg=35),
-        {"weight_kg": 34.0, "height_cm": 140.0},
+        {"weight_kg": 34.0, "height_cm": 140.0, "age_years": 40.0},
         PlanWarning("nadler_below_25_kg", "Nadler's formula is not valid below 35 kg: use the paediatric method."),
     ),
     (
@@ -274,7 +282,9 @@ MESSAGES = [
         {"fibrinogen_g_per_l": 0.99},
         PlanWarning(
             "fibrinogen_below_trigger",
-            "Fibrinogen 0.99 g/L is below the 1 g/L trigger: replace part or all with plasma, or delay.",
+            # (1.5 − 0.99) × 100 = 51 mg/dL × 28.943 dL = 1476 mg ÷ 250 = 5.9 -> 6 units; 51 / 1.7 = 30 mg/kg × 70.
+            "Fibrinogen 0.99 g/L is below the 1 g/L trigger: replace part or all with plasma, give cryoprecipitate "
+            "(6 units) or fibrinogen concentrate (2100 mg) to reach 1.5 g/L, or delay.",
         ),
     ),
     (
@@ -284,7 +294,9 @@ MESSAGES = [
         {"fibrinogen_g_per_l": 0.75},
         PlanWarning(
             "fibrinogen_below_trigger",
-            "Fibrinogen 0.75 g/L is below the 0.8 g/L trigger: replace part or all with plasma, or delay.",
+            # 75 mg/dL × 28.943 dL = 2171 mg ÷ 250 = 8.7 -> 9 units; 75 / 1.7 = 44.12 mg/kg × 70 = 3088 mg.
+            "Fibrinogen 0.75 g/L is below the 0.8 g/L trigger: replace part or all with plasma, give cryoprecipitate "
+            "(9 units) or fibrinogen concentrate (3088 mg) to reach 1.5 g/L, or delay.",
         ),
     ),
     (
@@ -500,6 +512,7 @@ def test_every_warning_at_once_comes_in_reading_order() -> None:
     )
     assert result.warning_codes == (
         "ecv_over_10_percent",
+        "inlet_flow_over_ac_limit",
         "plasma_volumes_outside_1_to_1_5",
         "nadler_below_25_kg",
         "fibrinogen_below_trigger",
@@ -510,7 +523,7 @@ def test_every_warning_at_once_comes_in_reading_order() -> None:
         "catalogue_not_verified",
     )
     assert the_warning(result, "fibrinogen_projected_below_trigger").sessions == (1, 2, 3, 4, 5)
-    assert [w.sessions for w in result.warnings if w.code != "fibrinogen_projected_below_trigger"] == [()] * 8
+    assert [w.sessions for w in result.warnings if w.code != "fibrinogen_projected_below_trigger"] == [()] * 9
 
 
 def test_the_plan_json_shows_a_course_warnings_sessions_and_no_sessions_for_the_others() -> None:

@@ -29,6 +29,7 @@ from planner.core.blood_volume import (
     total_blood_volume,
 )
 from planner.core.device_numbers import DeviceNumbers, DeviceSettings, check_device, device_numbers
+from planner.core.fibrinogen import FibrinogenDoses, fibrinogen_doses
 from planner.core.fluid_rules import FluidChoice, FluidProposal, FluidThresholds, plasma_share_words, shares_for
 from planner.core.kinetics import (
     IGG_INTRAVASCULAR_FRACTION,
@@ -63,6 +64,10 @@ class Policy:
 
     calcium_ml_per_litre: float = 10
     fibrinogen_trigger_g_per_l: float = 1.0
+    # Under the trigger, the doses of plasma, cryoprecipitate and concentrate that raise fibrinogen to this.
+    fibrinogen_target_g_per_l: float = 1.5
+    # Fibrinogen in one unit of cryoprecipitate (cliot's default; a local value).
+    cryo_fibrinogen_mg_per_unit: float = 250
     fibrinogen: FibrinogenModel = field(default_factory=FibrinogenModel)
     igg_intravascular_fraction: float = IGG_INTRAVASCULAR_FRACTION
     # Extracorporeal volume as % of blood volume: a warning from the first, a required prime from the second.
@@ -198,6 +203,8 @@ class ExchangePlan:
     warnings: tuple[PlanWarning, ...]
     # Red cells and albumin to prime the circuit, when the extracorporeal volume requires a prime.
     prime: Prime | None = None
+    # Plasma, cryoprecipitate and concentrate doses, when the measured fibrinogen is under the trigger.
+    fibrinogen_doses: FibrinogenDoses | None = None
 
     @property
     def warning_codes(self) -> tuple[str, ...]:
@@ -252,6 +259,7 @@ class ExchangePlan:
                 "target_haematocrit": fraction(self.prime.target_haematocrit),
                 "saline_haematocrit": fraction(self.prime.saline_haematocrit),
             },
+            "fibrinogen_doses": None if self.fibrinogen_doses is None else _doses_dict(self.fibrinogen_doses),
             "warnings": [
                 {"code": w.code, "message": str(w.message), **({"sessions": list(w.sessions)} if w.sessions else {})}
                 for w in self.warnings
@@ -312,6 +320,20 @@ class ExchangePlan:
         if marker is not None:
             result["marker"] = {"name": marker.name, "value": marker.value, "unit": marker.unit}
         return result
+
+
+def _doses_dict(doses: FibrinogenDoses) -> dict[str, Any]:
+    return {
+        "target_g_per_l": doses.target_g_per_l,
+        "plasma_ml_low": volume(doses.plasma_ml_low),
+        "plasma_ml_high": volume(doses.plasma_ml_high),
+        "plasma_units_low": doses.plasma_units_low,
+        "plasma_units_high": doses.plasma_units_high,
+        "cryo_units": doses.cryo_units,
+        "cryo_mg_per_unit": doses.cryo_mg_per_unit,
+        "concentrate_mg_per_kg": tenth(doses.concentrate_mg_per_kg),
+        "concentrate_mg": volume(doses.concentrate_mg),
+    }
 
 
 def replacement_dict(fluids: Replacement) -> dict[str, Any]:
@@ -574,6 +596,16 @@ def plan_exchange(
             target_haematocrit=request.haematocrit,
             rbc_haematocrit=policy.rbc_haematocrit,
         )
+    doses = None
+    if request.fibrinogen_g_per_l is not None and request.fibrinogen_g_per_l < policy.fibrinogen_trigger_g_per_l:
+        doses = fibrinogen_doses(
+            measured_g_per_l=request.fibrinogen_g_per_l,
+            target_g_per_l=policy.fibrinogen_target_g_per_l,
+            weight_kg=request.weight_kg,
+            plasma_volume_ml=tpv,
+            plasma_unit_ml=request.products.plasma_unit_ml,
+            cryo_mg_per_unit=policy.cryo_fibrinogen_mg_per_unit,
+        )
     return ExchangePlan(
         request=request,
         policy=policy,
@@ -586,8 +618,9 @@ def plan_exchange(
         course=course,
         session_fluids=session_fluids,
         proposal=proposal,
-        warnings=tuple(_warnings(request, policy, proc, course, proposal)),
+        warnings=tuple(_warnings(request, policy, proc, course, proposal, doses)),
         prime=prime,
+        fibrinogen_doses=doses,
     )
 
 
@@ -652,6 +685,7 @@ def _warnings(
     proc: DeviceNumbers,
     course: CourseProjection | None,
     proposal: FluidProposal | None,
+    doses: FibrinogenDoses | None = None,
 ) -> list[PlanWarning]:
     found = []
     if proc.extracorporeal_max_percent > policy.ecv_prime_percent:
@@ -763,17 +797,21 @@ def _warnings(
             )
         )
     trigger = policy.fibrinogen_trigger_g_per_l
-    if request.fibrinogen_g_per_l is not None and request.fibrinogen_g_per_l < trigger:
+    if doses is not None:
         found.append(
             PlanWarning(
                 "fibrinogen_below_trigger",
                 Message(
                     gettext_noop(
                         "Fibrinogen %(value)s g/L is below the %(trigger)s g/L trigger: replace part or all with "
-                        "plasma, or delay."
+                        "plasma, give cryoprecipitate (%(cryo)s units) or fibrinogen concentrate (%(mg)s mg) to reach "
+                        "%(target)s g/L, or delay."
                     ),
                     value=f"{request.fibrinogen_g_per_l:g}",
                     trigger=f"{trigger:g}",
+                    cryo=str(doses.cryo_units),
+                    mg=str(volume(doses.concentrate_mg)),
+                    target=f"{doses.target_g_per_l:g}",
                 ),
             )
         )

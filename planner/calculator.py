@@ -31,7 +31,7 @@ from planner.core.exchange import (
 from planner.core.fluid_rules import FluidProposal, ReplacementPolicy
 from planner.core.limits import InputError
 from planner.core.replacement import FRACTION_NAMES, FluidPlan, Shares
-from planner.models import Device, Indication, Patient, Product
+from planner.models import AdsorptionColumn, Course, Device, Fractionator, Indication, Patient, Product
 from planner.plans import CatalogueChoice
 from planner.validators import labelled_errors
 
@@ -153,6 +153,25 @@ class ExchangeForm(forms.Form):
     plasma_fraction = _number(_("Plasma share (0–1), given last"), required=True, initial=0.0)
     saline_fraction = _number(_("Saline share (0–1), given first"), required=True, initial=0.0)
     fluid_balance = _number(_("Fluid balance (1.0 = 100 %)"), required=True, initial=1.0)
+    modality = forms.ChoiceField(label=_("Procedure"), choices=Course.Modality.choices, initial=Course.Modality.TPE)
+    fractionator = forms.ModelChoiceField(
+        label=_("Plasma fractionator (DFPP)"),
+        queryset=Fractionator.objects.filter(is_active=True),
+        to_field_name="name",
+        required=False,
+    )
+    target_removal = _number(
+        _("Target IgG removal per session (DFPP)"),
+        # xgettext:no-python-format
+        help_text=_("0.60 for 60 %."),
+    )
+    albumin_g_per_dl = _number(_("Serum albumin (g/dL, DFPP)"))
+    column = forms.ModelChoiceField(
+        label=_("Adsorption column (IA)"),
+        queryset=AdsorptionColumn.objects.filter(is_active=True),
+        to_field_name="name",
+        required=False,
+    )
     device = forms.ModelChoiceField(
         label=_("Device"), queryset=Device.objects.filter(is_active=True), to_field_name="name", required=False
     )
@@ -246,8 +265,22 @@ class ExchangeForm(forms.Form):
         products = plans.needed_products(
             shares, {kind: cleaned.get(f"{kind}_product") for kind in ("albumin", "plasma", "saline")}
         )
-        device = cleaned.get("device") or plans.first_device()
-        catalogue = plans.CatalogueChoice(device, **products)
+        modality = cleaned["modality"]
+        device = cleaned.get("device") or plans.first_device(modality)
+        catalogue = plans.CatalogueChoice(
+            device,
+            **products,
+            fractionator=cleaned.get("fractionator") if modality == Course.Modality.DFPP else None,
+            column=cleaned.get("column") if modality == Course.Modality.IA else None,
+        )
+        procedure = plans.modality_request(
+            modality,
+            device,
+            fractionator=catalogue.fractionator,
+            column=catalogue.column,
+            target_removal=cleaned.get("target_removal"),
+            albumin_g_per_dl=cleaned.get("albumin_g_per_dl"),
+        )
         ratio = cleaned.get("inlet_ac_ratio") or device.default_inlet_ac_ratio
         build = cleaned.get("build")
         request = ExchangeRequest(
@@ -277,6 +310,7 @@ class ExchangeForm(forms.Form):
             session_hours=session_hours,
             low_fibrinogen=low_fibrinogen,
             unverified=catalogue.unverified(shares, plasma_possible=low_fibrinogen is LowFibrinogen.PLASMA),
+            **procedure,
         )
         return request, proposal, catalogue
 
@@ -375,25 +409,11 @@ def _fibrinogen_rows(plan: ExchangePlan, doses: dict) -> list[ResultRow]:
     ]
 
 
-def result_rows(plan: ExchangePlan) -> list[ResultRow]:
-    """Every number of a plan with the formula, filled in with this patient's values, and its source."""
+def _tpe_rows(plan: ExchangePlan) -> list[ResultRow]:
+    """The exchange, its removal and the replacement fluids of a plasma exchange."""
     shown = plan.rounded
-    request, fluids, device = plan.request, shown["replacement"], plan.request.device
-    ratio = device.inlet_ac_ratio
-    rows = [
-        ResultRow(
-            _("Total blood volume"),
-            _ml(shown["total_blood_volume_ml"]),
-            plan.blood_volume.formula,
-            plan.blood_volume.source,
-        ),
-        ResultRow(
-            _("Plasma volume"),
-            _ml(shown["plasma_volume_ml"]),
-            f"TBV × (1 − Hct) = {shown['total_blood_volume_ml']} × (1 − {request.haematocrit:g})",
-        ),
-        _exchange_row(plan),
-    ]
+    request, fluids = plan.request, shown["replacement"]
+    rows = [_exchange_row(plan)]
     if request.prescription is not Prescription.PLASMA_VOLUMES:
         rows.append(
             ResultRow(
@@ -468,11 +488,140 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
                 f"{request.products.saline_bag_ml:g} mL⌉",
             )
         )
+    return rows
+
+
+def _dfpp_rows(plan: ExchangePlan) -> list[ResultRow]:
+    """Double filtration: the plasma processed for the target removal, the albumin taken, the discard."""
+    shown, settings_, result = plan.rounded, plan.request.dfpp, plan.rounded["dfpp"]
+    fractionator, fluids, products = settings_.fractionator, shown["replacement"], plan.request.products
+    removed_igg = f"{fractionator.removed(fractionator.sc_igg):g}"
+    removed_albumin = f"{fractionator.removed(fractionator.sc_albumin):g}"
+    sieving = (
+        _("%(name)s: sieving coefficients IgG %(igg)s, albumin %(albumin)s, fraction returned")
+        if fractionator.sieving == "returned"
+        else _("%(name)s: sieving coefficients IgG %(igg)s, albumin %(albumin)s, fraction passing into the discard")
+    ) % {"name": fractionator.name, "igg": f"{fractionator.sc_igg:g}", "albumin": f"{fractionator.sc_albumin:g}"}
+    return [
+        ResultRow(
+            _("Plasma processed"),
+            _ml(shown["processed_plasma_ml"]),
+            f"−ln(1 − {settings_.target_removal:g}) ÷ {removed_igg} × {shown['plasma_volume_ml']} mL "
+            f"({shown['processed_plasma_volumes']:.2f} PV)",
+            sieving,
+        ),
+        ResultRow(
+            _("Expected IgG removal"),
+            f"{settings_.target_removal * 100:.1f}\u00a0%",
+            str(_("the target")),
+            _("one-compartment model (dfpp-sim)"),
+        ),
+        ResultRow(
+            _("Albumin taken by the fractionator"),
+            f"{result['albumin_lost_g']:g}\u00a0g",
+            f"{shown['processed_plasma_ml'] / 100:g} dL × {settings_.albumin_g_per_dl:g} g/dL × {removed_albumin}",
+        ),
+        ResultRow(
+            _("Discard = replacement"),
+            _ml(result["discard_ml"]),
+            f"{shown['processed_plasma_ml']} mL × {settings_.discard_ratio:g}",
+        ),
+        ResultRow(
+            _("Albumin concentration of the replacement"),
+            f"{result['discard_albumin_percent']:g}\u00a0%",
+            f"{result['albumin_lost_g']:g} g ÷ {result['discard_ml']} mL",
+        ),
+        ResultRow(
+            _("Albumin vials"),
+            str(fluids["albumin_vials"]),
+            f"⌈{fluids['albumin_g']:g} g ÷ {products.albumin_grams_per_vial:g} g⌉ "
+            f"({products.albumin_percent:g} % {products.albumin_vial_ml:g} mL)",
+        ),
+        ResultRow(
+            _("Saline to make up the discard"),
+            _ml(fluids["albumin_diluent_ml"]),
+            f"{result['discard_ml']} mL − {fluids['albumin_vials']} × {products.albumin_vial_ml:g} mL",
+            # xgettext:no-python-format
+            _("0.9 % saline, never sterile water (haemolysis, CDC MMWR 1999)"),
+        ),
+        ResultRow(
+            _("Plasma flow; discard flow"),
+            f"{settings_.plasma_flow_ml_per_min:g}; {result['discard_flow_ml_per_min']:g}\u00a0mL/min",
+            f"{settings_.plasma_flow_ml_per_min:g} mL/min × {settings_.discard_ratio:g}",
+        ),
+    ]
+
+
+def _ia_rows(plan: ExchangePlan) -> list[ResultRow]:
+    """Immunoadsorption: the plasma the column processes, capped at what it takes; no replacement fluid."""
+    shown, settings_, result = plan.rounded, plan.request.ia, plan.rounded["ia"]
+    column = settings_.column
+    rows = [
+        ResultRow(
+            _("Plasma prescribed"),
+            _ml(result["prescribed_ml"]),
+            _exchange_row(plan).formula,
+        ),
+        ResultRow(
+            _("Plasma processed"),
+            _ml(shown["processed_plasma_ml"]),
+            (
+                _("capped at %(cap)s mL, what %(column)s takes a session")
+                % {"cap": f"{column.max_processed_ml:g}", "column": column.name}
+            )
+            if result["is_capped"]
+            else str(_("as prescribed")),
+        ),
+        ResultRow(
+            _("Processed plasma volumes"),
+            f"{shown['processed_plasma_volumes']:.2f}",
+            f"{shown['processed_plasma_ml']} mL ÷ {shown['plasma_volume_ml']} mL",
+        ),
+    ]
+    if column.igg_efficiency is None:
+        rows.append(ResultRow(_("Expected IgG removal"), "—", str(_("no efficiency entered for the column"))))
+    else:
+        rows.append(
+            ResultRow(
+                _("Expected IgG removal"),
+                f"{shown['removal_fraction'] * 100:.1f}\u00a0%",
+                f"1 − e^(−{column.igg_efficiency:g} × {shown['processed_plasma_volumes']:.3f})",
+                _("the column's efficiency, as the unit entered it"),
+            )
+        )
+    rows.append(ResultRow(_("Replacement fluid"), "—", str(_("none beyond the prime and rinse"))))
+    return rows
+
+
+def result_rows(plan: ExchangePlan) -> list[ResultRow]:
+    """Every number of a plan with the formula, filled in with this patient's values, and its source."""
+    shown = plan.rounded
+    request, fluids, device = plan.request, shown["replacement"], plan.request.device
+    ratio = device.inlet_ac_ratio
+    rows = [
+        ResultRow(
+            _("Total blood volume"),
+            _ml(shown["total_blood_volume_ml"]),
+            plan.blood_volume.formula,
+            plan.blood_volume.source,
+        ),
+        ResultRow(
+            _("Plasma volume"),
+            _ml(shown["plasma_volume_ml"]),
+            f"TBV × (1 − Hct) = {shown['total_blood_volume_ml']} × (1 − {request.haematocrit:g})",
+        ),
+    ]
+    if plan.dfpp is not None:
+        rows += _dfpp_rows(plan)
+    elif plan.ia is not None:
+        rows += _ia_rows(plan)
+    else:
+        rows += _tpe_rows(plan)
     rows += [
         ResultRow(
             _("Whole blood processed"),
             _ml(shown["whole_blood_processed_ml"]),
-            f"{shown['exchange_volume_ml']} ÷ ((1 − {request.haematocrit:g}) × {device.plasma_removal_efficiency:g})",
+            f"{shown['processed_plasma_ml']} ÷ ((1 − {request.haematocrit:g}) × {device.plasma_removal_efficiency:g})",
             _("%(device)s, plasma removal efficiency %(efficiency)s")
             % {"device": device.name, "efficiency": f"{device.plasma_removal_efficiency:g}"},
         ),
@@ -505,7 +654,10 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
         ResultRow(
             _("Estimated duration"),
             f"{shown['duration_min']}\u00a0min",
-            f"{shown['inlet_volume_ml']} mL ÷ {device.inlet_flow_ml_per_min:g} mL/min",
+            f"{shown['inlet_volume_ml']} mL ÷ {device.inlet_flow_ml_per_min:g} mL/min"
+            if request.modality == "tpe"
+            else f"{shown['processed_plasma_ml']} mL ÷ "
+            f"{(request.dfpp or request.ia).plasma_flow_ml_per_min:g} mL/min " + str(_("plasma flow")),
         ),
         ResultRow(
             _("Calcium gluconate 10 %"),

@@ -47,6 +47,8 @@ DEMO_DEVICES = [
         "ecv_max_ml": 200,
         "plasma_removal_efficiency": Decimal("0.30"),
         "default_inlet_ac_ratio": None,
+        "runs_dfpp": True,
+        "runs_ia": True,
     },
 ]
 

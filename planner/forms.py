@@ -20,11 +20,13 @@ from planner.core.replacement import Shares
 from planner.errors import WorkflowError
 from planner.models import (
     MEASURED_FIELDS,
+    AdsorptionColumn,
     AdverseEvent,
     Approval,
     Consent,
     Course,
     Device,
+    Fractionator,
     Indication,
     IssuedProduct,
     Measurement,
@@ -229,6 +231,11 @@ class CourseForm(forms.ModelForm):
         fields = [
             "indication",
             "urgency",
+            "modality",
+            "fractionator",
+            "target_removal",
+            "albumin_g_per_dl",
+            "column",
             "prescription",
             "plasma_volumes",
             "prescribed_amount",
@@ -279,6 +286,9 @@ class CourseForm(forms.ModelForm):
         self.fields["device"].queryset = Device.objects.filter(is_active=True)
         self.fields["amendment_reason"].required = amending
         self.fields["prescription"].required = False
+        self.fields["modality"].required = False
+        self.fields["fractionator"].queryset = Fractionator.objects.filter(is_active=True)
+        self.fields["column"].queryset = AdsorptionColumn.objects.filter(is_active=True)
         if not amending:
             del self.fields["amendment_reason"]
         if not self.is_bound and not self.instance.pk:
@@ -296,6 +306,47 @@ class CourseForm(forms.ModelForm):
             return Method.NADLER
         age = patient.age_for_calculation(timezone.localdate())
         return default_method(age, float(weight.value), plans.policy_from_settings().paediatric)
+
+    def _clean_modality(self, cleaned: dict) -> None:
+        """TPE, or DFPP or IA where the catalogue offers it for the indication, on a device that runs it,
+        with its fractionator or column; what belongs to another modality is cleared."""
+        modality = cleaned["modality"] = cleaned.get("modality") or Course.Modality.TPE
+        keep = {
+            Course.Modality.TPE: set(),
+            Course.Modality.DFPP: {"fractionator", "target_removal", "albumin_g_per_dl"},
+            Course.Modality.IA: {"column"},
+        }[modality]
+        for name in {"fractionator", "target_removal", "albumin_g_per_dl", "column"} - keep:
+            cleaned[name] = None
+        for name in keep:
+            if cleaned.get(name) is None and name not in self.errors:
+                self.add_error(name, _("Needed for %(modality)s.") % {"modality": Course.Modality(modality).label})
+        if modality == Course.Modality.TPE:
+            return
+        indication, device = cleaned.get("indication"), cleaned.get("device")
+        if indication is not None and not indication.modalities.filter(modality=modality, is_active=True).exists():
+            self.add_error(
+                "modality",
+                _("The catalogue offers no %(modality)s for %(indication)s.")
+                % {"modality": Course.Modality(modality).label, "indication": indication},
+            )
+        runs = device.runs_dfpp if modality == Course.Modality.DFPP else getattr(device, "runs_ia", False)
+        if device is not None and not runs:
+            self.add_error(
+                "device",
+                _("%(device)s does not run %(modality)s.")
+                % {"device": device, "modality": Course.Modality(modality).label},
+            )
+        removal = cleaned.get("target_removal")
+        if removal is not None and not Decimal("0.05") <= removal <= Decimal("0.95"):
+            self.add_error(
+                "target_removal",
+                # xgettext:no-python-format
+                _("The target IgG removal is a fraction from 0.05 to 0.95 (0.60 for 60 %)."),
+            )
+        albumin = cleaned.get("albumin_g_per_dl")
+        if albumin is not None and not 1 <= albumin <= 6:
+            self.add_error("albumin_g_per_dl", _("Serum albumin is 1–6 g/dL."))
 
     def _clean_prescription(self, cleaned: dict) -> None:
         """One prescription: plasma volumes, or an amount in mL/kg or mL; the other is cleared."""
@@ -347,6 +398,7 @@ class CourseForm(forms.ModelForm):
                 fibrinogen_g_per_l=None if fibrinogen is None else float(fibrinogen.value),
             )
         self._clean_prescription(cleaned)
+        self._clean_modality(cleaned)
         if self.errors:
             return cleaned
         total = cleaned["albumin_fraction"] + cleaned["plasma_fraction"] + cleaned["saline_fraction"]

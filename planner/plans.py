@@ -44,11 +44,13 @@ from planner.core.exchange import (
 from planner.core.fluid_rules import FluidProposal, PatientFacts, ReplacementPolicy, propose_fluid
 from planner.core.kinetics import FibrinogenModel
 from planner.core.limits import InputError
+from planner.core.modalities import Column, DfppSettings, IaSettings, Modality, Sieving
+from planner.core.modalities import Fractionator as CoreFractionator
 from planner.core.replacement import FRACTION_NAMES, FluidPlan, Products, Shares, replacement
 from planner.core.snapshot import InputSnapshot, MarkerResult, Measured, MissingInputs
 from planner.core.text import Message, gettext_noop
 from planner.errors import WorkflowError
-from planner.models import Course, Device, Indication, Patient, Procedure, Product
+from planner.models import AdsorptionColumn, Course, Device, Fractionator, Indication, Patient, Procedure, Product
 from planner.models.catalogue import IndicationWords
 from planner.models.records import not_yet_run
 
@@ -77,6 +79,7 @@ def policy_from_settings() -> Policy:
         ecv_prime_percent=settings.ECV_PRIME_PERCENT,
         rbc_haematocrit=settings.RBC_HAEMATOCRIT,
         ac_rate_limit_ml_per_min_per_l=settings.AC_RATE_LIMIT_ML_PER_MIN_PER_L,
+        dfpp_albumin_warning_percent=settings.DFPP_ALBUMIN_WARNING_PERCENT,
         saline_warning_fraction=settings.SALINE_WARNING_FRACTION,
         paediatric=PaediatricTable(
             *settings.PAEDIATRIC_ML_PER_KG,
@@ -97,6 +100,8 @@ class CatalogueChoice:
     albumin: Product | None = None
     plasma: Product | None = None
     saline: Product | None = None
+    fractionator: Fractionator | None = None
+    column: AdsorptionColumn | None = None
 
     def products(self) -> Products:
         reference = Products()
@@ -112,6 +117,8 @@ class CatalogueChoice:
         """The rows a plan with these shares uses whose values the unit has not yet checked."""
         used = (
             self.device,
+            self.fractionator,
+            self.column,
             self.albumin if shares.albumin > 0 else None,
             self.plasma if shares.plasma > 0 or plasma_possible else None,
             self.saline if shares.saline > 0 or shares.albumin > 0 else None,
@@ -133,7 +140,94 @@ class CatalogueChoice:
                     "is_verified": product.is_verified,
                 }
         device = {"id": self.device.pk, "name": self.device.name, **self.device.plan_values()}
-        return {"device": device, "products": products}
+        stored: dict[str, Any] = {"device": device, "products": products}
+        if self.fractionator is not None:
+            row = self.fractionator
+            stored["fractionator"] = {
+                "id": row.pk,
+                "name": row.name,
+                "sc_igg": f"{row.sc_igg.normalize():f}",
+                "sc_albumin": f"{row.sc_albumin.normalize():f}",
+                "sieving": row.sieving,
+                "source": row.source,
+                "evidence": row.evidence,
+                "is_verified": row.is_verified,
+            }
+        if self.column is not None:
+            row = self.column
+            stored["column"] = {
+                "id": row.pk,
+                "name": row.name,
+                "max_processed_ml": row.max_processed_ml,
+                "igg_efficiency": None if row.igg_efficiency is None else f"{row.igg_efficiency.normalize():f}",
+                "source": row.source,
+                "evidence": row.evidence,
+                "is_verified": row.is_verified,
+            }
+        return stored
+
+
+def modality_request(
+    modality: str,
+    device: Device,
+    *,
+    fractionator: Fractionator | None = None,
+    column: AdsorptionColumn | None = None,
+    target_removal: Decimal | float | None = None,
+    albumin_g_per_dl: Decimal | float | None = None,
+) -> dict[str, Any]:
+    """The procedure's part of an ExchangeRequest: DFPP with its fractionator, IA with its column.
+
+    Raises InputError naming the input when the device cannot run it or a value is missing.
+    """
+    kind = Modality(modality or Modality.TPE)
+    if kind is Modality.TPE:
+        return {"modality": kind}
+    if kind is Modality.DFPP:
+        if not device.runs_dfpp:
+            raise InputError("device", _("%(device)s does not run double filtration.") % {"device": device.name})
+        if fractionator is None:
+            raise InputError("fractionator", _("Double filtration needs a fractionator."))
+        if target_removal is None:
+            raise InputError(
+                "target_removal",
+                # xgettext:no-python-format
+                _("Give the target IgG removal for double filtration (0.60 for 60 %)."),
+            )
+        if albumin_g_per_dl is None:
+            raise InputError(
+                "albumin_g_per_dl", _("Give the serum albumin (g/dL): the fractionator's loss is computed from it.")
+            )
+        return {
+            "modality": kind,
+            "dfpp": DfppSettings(
+                fractionator=CoreFractionator(
+                    name=fractionator.name,
+                    sc_igg=float(fractionator.sc_igg),
+                    sc_albumin=float(fractionator.sc_albumin),
+                    sieving=Sieving(fractionator.sieving),
+                ),
+                target_removal=float(target_removal),
+                albumin_g_per_dl=float(albumin_g_per_dl),
+                discard_ratio=settings.DFPP_DISCARD_RATIO,
+                plasma_flow_ml_per_min=settings.DFPP_PLASMA_FLOW_ML_PER_MIN,
+            ),
+        }
+    if not device.runs_ia:
+        raise InputError("device", _("%(device)s does not run immunoadsorption.") % {"device": device.name})
+    if column is None:
+        raise InputError("column", _("Immunoadsorption needs a column."))
+    return {
+        "modality": kind,
+        "ia": IaSettings(
+            column=Column(
+                name=column.name,
+                max_processed_ml=None if column.max_processed_ml is None else float(column.max_processed_ml),
+                igg_efficiency=None if column.igg_efficiency is None else float(column.igg_efficiency),
+            ),
+            plasma_flow_ml_per_min=settings.IA_PLASMA_FLOW_ML_PER_MIN,
+        ),
+    }
 
 
 def needed_products(shares: Shares, chosen: dict[str, Product | None] | None = None) -> dict[str, Product | None]:
@@ -166,10 +260,16 @@ def check_plasma_for_sessions(plan: ExchangePlan, catalogue: CatalogueChoice) ->
         needed_products(Shares(albumin=0.0, plasma=1.0))
 
 
-def first_device() -> Device:
-    """The device a calculation uses when none is named: the first centrifugal one in service."""
+def first_device(modality: str = "tpe") -> Device:
+    """The device a calculation uses when none is named: the first centrifugal one in service, or for DFPP
+    and IA the first that runs it."""
+    found = Device.objects.filter(is_active=True)
+    if modality == Modality.DFPP:
+        found = found.filter(runs_dfpp=True)
+    elif modality == Modality.IA:
+        found = found.filter(runs_ia=True)
     # "centrifugal" sorts before "membrane".
-    device = Device.objects.filter(is_active=True).order_by("kind", "name").first()
+    device = found.order_by("kind", "name").first()
     if device is None:
         raise InputError("device", _("No device is set up: an administrator adds one under Administration → Devices."))
     return device
@@ -341,6 +441,14 @@ def course_request(course: Course, catalogue: CatalogueChoice, *, sessions: Sess
         session_numbers=sessions.numbers,
         low_fibrinogen=low_fibrinogen,
         unverified=catalogue.unverified(course_shares(course), plasma_possible=low_fibrinogen is LowFibrinogen.PLASMA),
+        **modality_request(
+            course.modality,
+            course.device,
+            fractionator=course.fractionator,
+            column=course.column,
+            target_removal=course.target_removal,
+            albumin_g_per_dl=course.albumin_g_per_dl,
+        ),
     )
 
 
@@ -373,7 +481,12 @@ class LivePlan:
 def compute(course: Course) -> LivePlan:
     """A course's plan from today's catalogue and settings: for drafts, and at signing."""
     try:
-        catalogue = CatalogueChoice(course.device, **needed_products(course_shares(course)))
+        catalogue = CatalogueChoice(
+            course.device,
+            **needed_products(course_shares(course)),
+            fractionator=course.fractionator if course.modality == Course.Modality.DFPP else None,
+            column=course.column if course.modality == Course.Modality.IA else None,
+        )
         sessions = course_sessions(course)
         request = course_request(course, catalogue, sessions=sessions)
         plan = plan_exchange(request, policy_from_settings(), proposal=course_proposal(course))
@@ -390,8 +503,19 @@ def live_plan(course: Course) -> ExchangePlan:
 # --- the frozen order -------------------------------------------------------------------------
 
 
-def indication_values(indication: Indication) -> dict[str, Any]:
-    return {
+def indication_values(indication: Indication, modality: str = Modality.TPE) -> dict[str, Any]:
+    """The indication's catalogue values an order uses; for DFPP or IA, also that modality's category
+    and grade (ASFA rates each modality on its own)."""
+    extra: dict[str, Any] = {}
+    if modality != Modality.TPE:
+        row = indication.modalities.filter(modality=modality).first()
+        extra = {
+            "modality": str(modality),
+            "modality_category": row.category if row else "",
+            "modality_grade": row.grade if row else "",
+            "modality_needs_checking": row.needs_checking if row else False,
+        }
+    return extra | {
         "id": indication.pk,
         **{
             name: getattr(indication, name)
@@ -418,7 +542,10 @@ def freeze(course: Course, live: LivePlan) -> dict[str, Any]:
     return {
         **plan_to_json(live.plan),
         "frozen_at": timezone.now().isoformat(),
-        "catalogue": {**live.catalogue.as_json(), "indication": indication_values(course.indication)},
+        "catalogue": {
+            **live.catalogue.as_json(),
+            "indication": indication_values(course.indication, course.modality),
+        },
         # The patient's values with the time each was measured, as the order used them.
         "inputs": course.inputs,
         "session_starts": [start.isoformat() for start in live.sessions.starts],
@@ -499,6 +626,20 @@ class IndicationAsOrdered(IndicationWords):
     id: int | None = None
     # The usual number of sessions when signed (0: no fixed course); absent from orders signed before.
     default_sessions: int | None = None
+    # DFPP or IA: ASFA's category and grade for that modality (TPE's are `category` and `grade`).
+    modality: str = "tpe"
+    modality_category: str = ""
+    modality_grade: str = ""
+    modality_needs_checking: bool = False
+
+    @property
+    def asfa_category(self) -> str:
+        """The category of the modality ordered: TPE's, or the DFPP or IA row's."""
+        return self.modality_category if self.modality != "tpe" else self.category
+
+    @property
+    def asfa_grade(self) -> str:
+        return self.modality_grade if self.modality != "tpe" else self.grade
 
 
 @dataclass(frozen=True)
@@ -540,7 +681,7 @@ def order_for(course: Course) -> Order:
     live = compute(course)
     return Order(
         plan=live.plan,
-        indication=IndicationAsOrdered(**indication_values(course.indication)),
+        indication=IndicationAsOrdered(**indication_values(course.indication, course.modality)),
         products=live.catalogue.as_json()["products"],
         is_frozen=False,
         session_starts=live.sessions.starts,

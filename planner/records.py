@@ -1,6 +1,7 @@
 """Recording sessions: the deviations a nurse is warned about, the course's progress, and the review."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from planner.core.exchange import ExchangePlan
 from planner.db_guards import LOCKING_OUTCOMES
 from planner.errors import WorkflowError
-from planner.models import Course, IssuedProduct, Procedure, Product, SessionRecord
+from planner.models import Course, IssuedProduct, Measurement, Procedure, Product, SessionRecord
 
 # Completed, stopped early, not started: the outcomes that end a session (and lock it, planner/db_guards.py).
 FINAL_OUTCOMES = {SessionRecord.Outcome(value) for value in LOCKING_OUTCOMES}
@@ -204,4 +205,53 @@ def check_order_issuable(procedure: Procedure, record: SessionRecord | None) -> 
         raise WorkflowError(_("The order is not signed: nothing is issued for it yet."))
     raise WorkflowError(
         _("This order is %(status)s: issue against the order in force.") % {"status": course.get_status_display()}
+    )
+
+
+@dataclass(frozen=True)
+class SessionFibrinogen:
+    """The fibrinogen a DFPP session starts on: measured, when, and whether it is under the trigger."""
+
+    value: Decimal
+    taken_at: datetime
+    trigger: float
+
+    @property
+    def is_below_trigger(self) -> bool:
+        return self.value < Decimal(repr(self.trigger))
+
+
+def dfpp_fibrinogen(procedure: Procedure, plan: ExchangePlan, at: datetime) -> SessionFibrinogen | None:
+    """The latest fibrinogen measured in the DFPP_FIBRINOGEN_WITHIN_HOURS before `at`, or None.
+
+    DFPP takes fibrinogen steeply and no fractionator's coefficient for it is verified, so nothing
+    projects it: each DFPP session starts only on a measured value.
+    """
+    window = timedelta(hours=settings.DFPP_FIBRINOGEN_WITHIN_HOURS)
+    found = (
+        Measurement.objects.filter(
+            patient_id=procedure.course.patient_id,
+            fibrinogen_g_per_l__isnull=False,
+            taken_at__lte=at,
+            taken_at__gte=at - window,
+        )
+        .order_by("-taken_at")
+        .values_list("fibrinogen_g_per_l", "taken_at")
+        .first()
+    )
+    if found is None:
+        return None
+    return SessionFibrinogen(found[0], found[1], plan.policy.fibrinogen_trigger_g_per_l)
+
+
+def check_dfpp_may_start(procedure: Procedure, plan: ExchangePlan, started_at: datetime) -> None:
+    """Refuse starting a DFPP session without a fibrinogen measured in the hours before it."""
+    if plan.dfpp is None or dfpp_fibrinogen(procedure, plan, started_at) is not None:
+        return
+    raise WorkflowError(
+        _(
+            "A double filtration session starts only on a fibrinogen measured in the %(hours)s h before it: "
+            "record it on the patient's page first."
+        )
+        % {"hours": f"{settings.DFPP_FIBRINOGEN_WITHIN_HOURS:g}"}
     )

@@ -58,7 +58,8 @@ def grantable_groups() -> QuerySet[Group]:
     )
 
 
-_CATALOGUE_VIEW = ["planner.view_indication", "planner.view_device", "planner.view_product"]
+_CATALOGUE_MODELS = ("indication", "device", "product", "fractionator", "adsorptioncolumn", "indicationmodality")
+_CATALOGUE_VIEW = [f"planner.view_{model}" for model in _CATALOGUE_MODELS]
 _SCHEDULE_VIEW = ["planner.view_course", "planner.view_procedure"]
 # Ordering: prescribe, amend and sign courses.
 _ORDER = ["planner.add_course", "planner.change_course", "planner.sign_course"]
@@ -136,11 +137,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _BOOK
     + _RECORDS_VIEW
     + _PRACTICE_VIEW
-    + [
-        f"planner.{action}_{model}"
-        for model in ("indication", "device", "product")
-        for action in ("add", "change", "delete")
-    ]
+    + [f"planner.{action}_{model}" for model in _CATALOGUE_MODELS for action in ("add", "change", "delete")]
     # Issue and revoke API keys for other hospital systems.
     + ["planner.view_apitoken", "planner.add_apitoken", "planner.change_apitoken"]
     # Read the log of who opened which patient's record.

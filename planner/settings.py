@@ -272,6 +272,15 @@ ECV_WARNING_PERCENT = env_float("ECV_WARNING_PERCENT", 10, minimum=5, maximum=30
 ECV_PRIME_PERCENT = env_float("ECV_PRIME_PERCENT", 15, minimum=5, maximum=30)
 # The haematocrit of the red cells the blood bank prepares for a prime (a local value).
 RBC_HAEMATOCRIT = env_float("RBC_HAEMATOCRIT", 0.60, minimum=0.45, maximum=0.85)
+# Double filtration: the discard as a share of the processed plasma (dfpp-sim: 10–20 %, default 20 %) and
+# the plasma flow through the fractionator; immunoadsorption: the plasma flow through the column.
+DFPP_DISCARD_RATIO = env_float("DFPP_DISCARD_RATIO", 0.20, minimum=0.05, maximum=0.5)
+DFPP_PLASMA_FLOW_ML_PER_MIN = env_float("DFPP_PLASMA_FLOW_ML_PER_MIN", 30, minimum=5, maximum=100)
+IA_PLASMA_FLOW_ML_PER_MIN = env_float("IA_PLASMA_FLOW_ML_PER_MIN", 30, minimum=5, maximum=100)
+# A DFPP session starts only on a fibrinogen measured within this many hours before it.
+DFPP_FIBRINOGEN_WITHIN_HOURS = env_float("DFPP_FIBRINOGEN_WITHIN_HOURS", 24, minimum=1, maximum=72)
+# The albumin concentration of the DFPP replacement above which the plan warns (dfpp-sim: 6 %).
+DFPP_ALBUMIN_WARNING_PERCENT = env_float("DFPP_ALBUMIN_WARNING_PERCENT", 6, minimum=2, maximum=25)
 # The ACD-A infusion rate limit for children, mL/min per litre of blood volume (Optia: 0.8–1.2).
 AC_RATE_LIMIT_ML_PER_MIN_PER_L = env_float("AC_RATE_LIMIT_ML_PER_MIN_PER_L", 1.2, minimum=0.4, maximum=2.0)
 if ECV_PRIME_PERCENT < ECV_WARNING_PERCENT:

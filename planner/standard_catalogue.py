@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from planner.catalogue import LoadResult, load_indications
-from planner.models import Device, Product
+from planner.models import AdsorptionColumn, Device, Evidence, Fractionator, Indication, IndicationModality, Product
 
 # Published constants (clinical-reference.md §3, §4): a unit's own stock and device may differ.
 STANDARD_PRODUCTS = [
@@ -52,11 +52,104 @@ STANDARD_DEVICES = [
 ]
 
 
+# clinical-reference-modalities.md §1: sieving coefficients with their direction and source. The default
+# is EC-20W's in-vivo values (albumin 0.40: the safer side for the albumin replaced); the package
+# insert's albumin value is kept as an alternative row.
+DFPP_SOURCE = "dfpp-sim (ytyasufumi00/dfpp-sim, dfpp_app.py, commit acb9c94)"
+STANDARD_FRACTIONATORS = [
+    {
+        "name": "Cascadeflo EC-20W",
+        "sc_igg": Decimal("0.10"),
+        "sc_albumin": Decimal("0.40"),
+        "sc_igm": Decimal("0.03"),
+        "sieving": Fractionator.Sieving.RETURNED,
+        "source": f"{DFPP_SOURCE}: IgG 0.10 (catalogue), albumin 0.40 in vivo; IgM 0.03 measured (scholarmate ZyvsyC)",
+        "evidence": Evidence.SECONDARY,
+    },
+    {
+        "name": "Cascadeflo EC-20W (package insert albumin)",
+        "sc_igg": Decimal("0.10"),
+        "sc_albumin": Decimal("0.60"),
+        "sc_igm": Decimal("0.03"),
+        "sieving": Fractionator.Sieving.RETURNED,
+        "source": f"{DFPP_SOURCE}: albumin 0.60 in vitro (bovine, package insert)",
+        "evidence": Evidence.SECONDARY,
+    },
+    {
+        "name": "Cascadeflo EC-30W",
+        "sc_igg": Decimal("0.40"),
+        "sc_albumin": Decimal("0.70"),
+        "sieving": Fractionator.Sieving.RETURNED,
+        "source": f"{DFPP_SOURCE}: app presets",
+        "evidence": Evidence.SECONDARY,
+    },
+    {
+        "name": "Cascadeflo EC-40W",
+        "sc_igg": Decimal("0.70"),
+        "sc_albumin": Decimal("0.85"),
+        "sieving": Fractionator.Sieving.RETURNED,
+        "source": f"{DFPP_SOURCE}: app presets",
+        "evidence": Evidence.SECONDARY,
+    },
+    {
+        "name": "Evacure EC-4A (selective exchange)",
+        "sc_igg": Decimal("0.40"),
+        "sc_albumin": Decimal("0.60"),
+        "sieving": Fractionator.Sieving.DISCARDED,
+        "source": "sepe-simulation (ytyasufumi00/sepe-simulation, app.py, commit 7a31060): catalogue values",
+        "evidence": Evidence.SECONDARY,
+    },
+]
+# §2: no column's IgG efficiency is published, so none is entered.
+STANDARD_COLUMNS = [
+    {
+        "name": "Immusorba TR-350",
+        "ligand": "tryptophan",
+        "max_processed_ml": 2000,
+        "source": "Optimal volume of processed plasma (discovery.researcher.life): saturates after 1.5–2 L; "
+        "2 L per session",
+        "evidence": Evidence.VERIFIED,
+    },
+    {
+        "name": "Immusorba PH-350",
+        "ligand": "phenylalanine",
+        "max_processed_ml": None,
+        "source": "Not verified: enter the column's capacity from its instructions for use",
+        "evidence": Evidence.UNVERIFIED,
+    },
+    {
+        "name": "Protein A column pair (regenerating)",
+        "ligand": "protein A (IgG Fc)",
+        "max_processed_ml": None,
+        "source": "Immunoadsorption overview (grokipedia): regenerating pair, 2–3 PV a session",
+        "evidence": Evidence.SECONDARY,
+    },
+]
+# §2: ASFA 2023's other modalities, from a third-party transcription: each row to verify against the PDF.
+ASFA_TRANSCRIPTION = "ASFA 2023 as transcribed in the project research notes (third-party transcription)"
+STANDARD_MODALITIES = [
+    ("Myasthenia gravis", "acute, short-term treatment", "dfpp", "I", "1B", ""),
+    ("Myasthenia gravis", "acute, short-term treatment", "ia", "I", "1B", ""),
+    ("Myasthenia gravis", "long-term treatment", "dfpp", "II", "2B", ""),
+    ("Myasthenia gravis", "long-term treatment", "ia", "II", "2B", ""),
+    ("Neuromyelitis optica spectrum disorders (NMOSD)", "acute attack", "ia", "II", "1C", ""),
+    ("Pemphigus vulgaris", "severe", "dfpp", "III", "2C", ""),
+    ("Pemphigus vulgaris", "severe", "ia", "III", "2C", "IA 2–4 TBV as transcribed"),
+    ("Kidney transplantation, ABO incompatible", "desensitisation, living donor", "ia", "I", "1B", "IA 1.5–2.5 TPV"),
+    ("Guillain-Barre syndrome (AIDP)", "primary treatment", "ia", "I", "1B", "up to 3 TPV"),
+    ("Cryoglobulinaemia", "severe/symptomatic", "dfpp", "II", "2A", ""),
+    ("Cryoglobulinaemia", "severe/symptomatic", "ia", "II", "2B", ""),
+]
+
+
 @dataclass(frozen=True)
 class CatalogueResult:
     indications: LoadResult
     products: list[str]
     devices: list[str]
+    fractionators: list[str] = ()
+    columns: list[str] = ()
+    modalities: int = 0
 
 
 @transaction.atomic
@@ -73,4 +166,35 @@ def load_catalogue() -> CatalogueResult:
         for values in STANDARD_DEVICES:
             Device.objects.create(**values, is_verified=False)
             devices.append(values["name"])
-    return CatalogueResult(indications, products, devices)
+    fractionators = _standard_rows(Fractionator, STANDARD_FRACTIONATORS)
+    columns = _standard_rows(AdsorptionColumn, STANDARD_COLUMNS)
+    return CatalogueResult(indications, products, devices, fractionators, columns, _standard_modalities())
+
+
+def _standard_rows(model: type, rows: list[dict]) -> list[str]:
+    """The standard rows of a catalogue table the unit has none of yet, marked as not yet checked."""
+    if model.objects.exists():
+        return []
+    for values in rows:
+        model.objects.create(**values, is_verified=False)
+    return [values["name"] for values in rows]
+
+
+def _standard_modalities() -> int:
+    """The transcribed DFPP and IA rows not yet in the catalogue. Rows are never deleted (an administrator
+    takes one out of use), so loading again never brings back a row an administrator edited."""
+    added = 0
+    for disease, indication, modality, category, grade, notes in STANDARD_MODALITIES:
+        row = Indication.objects.filter(disease=disease, indication=indication).first()
+        if row is None or row.modalities.filter(modality=modality).exists():
+            continue
+        IndicationModality.objects.create(
+            indication=row,
+            modality=modality,
+            category=category,
+            grade=grade,
+            notes=notes,
+            source=ASFA_TRANSCRIPTION,
+        )
+        added += 1
+    return added

@@ -163,6 +163,10 @@ ADMIN_MODELS: dict[str, ModelRule] = {
     "planner.indication": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS),
     "planner.device": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS, delete=ADMINISTRATORS),
     "planner.product": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS, delete=ADMINISTRATORS),
+    "planner.fractionator": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS, delete=ADMINISTRATORS),
+    "planner.adsorptioncolumn": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS, delete=ADMINISTRATORS),
+    # Taken out of use, never deleted: loading the catalogue again would bring a deleted row back.
+    "planner.indicationmodality": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS),
     "planner.patient": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS),
     "planner.measurement": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS),
     "planner.apitoken": ModelRule(ADMINISTRATORS, add=ADMINISTRATORS, change=ADMINISTRATORS),
@@ -187,6 +191,8 @@ ADMIN_ACTIONS: dict[tuple[str, str], frozenset[str]] = {
     ("planner.apitoken", "revoke"): ADMINISTRATORS,
     ("planner.device", "mark_verified"): ADMINISTRATORS,
     ("planner.product", "mark_verified"): ADMINISTRATORS,
+    ("planner.fractionator", "mark_verified"): ADMINISTRATORS,
+    ("planner.adsorptioncolumn", "mark_verified"): ADMINISTRATORS,
     ("axes.accessattempt", "cleanup_expired_attempts"): ADMINISTRATORS,
     # Django's "delete selected": whoever may delete rows of the model.
     **{(model, "delete_selected"): rule.delete for model, rule in ADMIN_MODELS.items()},

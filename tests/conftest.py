@@ -12,10 +12,11 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from planner import db_guards, roles
+from planner import db_guards, roles, standard_catalogue
 from planner.catalogue import load_indications
 from planner.demo import DEMO_DEVICES, DEMO_PRODUCTS
-from planner.models import Course, Device, Patient, Procedure, Product
+from planner.models import AdsorptionColumn, Course, Device, Fractionator, Patient, Procedure, Product
+from planner.standard_catalogue import STANDARD_COLUMNS, STANDARD_FRACTIONATORS
 from tests.factories import make_measured_patient, make_user
 
 
@@ -78,6 +79,11 @@ def unit(db: None) -> None:
         Device.objects.create(**values)
     for values in DEMO_PRODUCTS:
         Product.objects.create(**values)
+    # DFPP fractionators, IA columns and the modalities ASFA lists (clinical-reference-modalities.md §1–§2).
+    for model, rows in ((Fractionator, STANDARD_FRACTIONATORS), (AdsorptionColumn, STANDARD_COLUMNS)):
+        for values in rows:
+            model.objects.create(**values)
+    standard_catalogue._standard_modalities()
 
 
 @pytest.fixture

@@ -144,7 +144,7 @@ def test_a_stored_plan_reads_back_as_exactly_the_plan_that_was_signed(make_plan)
     plan = make_plan()
     written = plan_to_json(plan)
     assert set(written) == {"format", "plan"}
-    assert written["format"] == 1
+    assert written["format"] == 2
     back = plan_from_json(through_json(written))
     assert back == plan
     assert back.as_dict() == plan.as_dict()
@@ -179,18 +179,18 @@ def _without_format(written):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (_without_format, "Stored plan format None is not one this version reads (1 to 1)."),
+        (_without_format, "Stored plan format None is not one this version reads (1 to 2)."),
         (
             lambda written: written.update(format=None),
-            "Stored plan format None is not one this version reads (1 to 1).",
+            "Stored plan format None is not one this version reads (1 to 2).",
         ),
-        (lambda written: written.update(format=0), "Stored plan format 0 is not one this version reads (1 to 1)."),
-        (lambda written: written.update(format=-1), "Stored plan format -1 is not one this version reads (1 to 1)."),
-        (lambda written: written.update(format="1"), "Stored plan format '1' is not one this version reads (1 to 1)."),
-        (lambda written: written.update(format=1.0), "Stored plan format 1.0 is not one this version reads (1 to 1)."),
+        (lambda written: written.update(format=0), "Stored plan format 0 is not one this version reads (1 to 2)."),
+        (lambda written: written.update(format=-1), "Stored plan format -1 is not one this version reads (1 to 2)."),
+        (lambda written: written.update(format="1"), "Stored plan format '1' is not one this version reads (1 to 2)."),
+        (lambda written: written.update(format=1.0), "Stored plan format 1.0 is not one this version reads (1 to 2)."),
         (
             lambda written: written.update(format=codec.FORMAT + 1),
-            "Stored plan format 2 is not one this version reads (1 to 1).",
+            "Stored plan format 3 is not one this version reads (1 to 2).",
         ),
     ],
     ids=["missing", "null", "zero", "negative", "string", "float", "newer"],
@@ -752,5 +752,17 @@ def test_an_enum_is_read_only_from_its_own_words() -> None:
 
 
 def test_every_enum_a_plan_holds_is_found_however_deep() -> None:
-    assert codec._enums(ExchangePlan) == {Sex, Method, Build, LowFibrinogen, FluidChoice}
+    from planner.core.exchange import Prescription
+    from planner.core.modalities import Modality, Sieving
+
+    assert codec._enums(ExchangePlan) == {
+        Sex,
+        Method,
+        Build,
+        LowFibrinogen,
+        FluidChoice,
+        Prescription,
+        Modality,
+        Sieving,
+    }
     assert codec._arguments(tuple[int | None, ...]) == [int | None, int, type(None), Ellipsis]

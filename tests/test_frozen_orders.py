@@ -121,7 +121,7 @@ def _frozen(course: Course) -> dict:
 
 def test_the_frozen_plan_holds_every_input_catalogue_value_setting_and_result(order: Course) -> None:
     stored = order.frozen_plan
-    assert stored["format"] == 1
+    assert stored["format"] == 2
     request, policy = stored["plan"]["request"], stored["plan"]["policy"]
     assert (request["weight_kg"], request["height_cm"], request["haematocrit"]) == (58.0, 158.0, 0.38)
     assert request["device"] == {

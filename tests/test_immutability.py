@@ -86,7 +86,7 @@ def test_the_frozen_plan_cannot_be_changed_or_removed_through_any_door(signed: C
         with connection.cursor() as cursor:
             cursor.execute(sql, [signed.pk])
 
-    assert signed.frozen_plan["format"] == 1
+    assert signed.frozen_plan["format"] == 2
     _refused(lambda: raw("UPDATE planner_course SET frozen_plan = NULL WHERE id = %s"))
     _refused(lambda: Course.objects.filter(pk=signed.pk).update(frozen_plan={"format": 1, "plan": {}}))
 

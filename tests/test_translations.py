@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from planner import printing
-from planner.models import Course, Device, Indication, Patient, Product
+from planner.models import AdsorptionColumn, Course, Device, Fractionator, Indication, Patient, Product
 from tests import workflow
 from tests.conftest import logged_in
 from tests.test_printing import text_of
@@ -104,7 +104,7 @@ def english_left(html: str, known: set[str]) -> list[str]:
     body = html.split("<main", 1)[-1].split(">", 1)[-1]
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
     text = unescape(re.sub(r"<[^>]+>", " ", body))
-    for word in known:
+    for word in sorted(known, key=len, reverse=True):
         text = text.replace(word, " ")
     return [phrase for phrase in ENGLISH_PHRASE.findall(text) if not set(phrase.split()) <= ALLOWED]
 
@@ -123,6 +123,8 @@ def test_the_pages_staff_use_are_in_chinese(signed: Course, physician: User, nur
         patient.mrn,
         *Device.objects.values_list("name", flat=True),
         *Product.objects.values_list("name", flat=True),
+        *Fractionator.objects.values_list("name", flat=True),
+        *AdsorptionColumn.objects.values_list("name", flat=True),
     }
     pages = {
         "patient list": reverse("patient-list"),

@@ -6,11 +6,21 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from planner.admin.audit import GuardedAdmin
-from planner.models import Device, Indication, Product
+from planner.models import AdsorptionColumn, Device, Fractionator, Indication, IndicationModality, Product
+
+
+class IndicationModalityInline(admin.TabularInline):
+    model = IndicationModality
+    extra = 0
+    fields = ["modality", "category", "grade", "notes", "source", "needs_checking", "is_active"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Indication)
 class IndicationAdmin(GuardedAdmin):
+    inlines = [IndicationModalityInline]
     list_display = [
         "disease",
         "indication",
@@ -51,10 +61,12 @@ class DeviceAdmin(GuardedAdmin):
         "ecv_max_ml",
         "plasma_removal_efficiency",
         "default_inlet_ac_ratio",
+        "runs_dfpp",
+        "runs_ia",
         "is_active",
         "is_verified",
     ]
-    list_filter = ["kind", "is_active", "is_verified"]
+    list_filter = ["kind", "runs_dfpp", "runs_ia", "is_active", "is_verified"]
     actions = [mark_verified]
 
 
@@ -71,3 +83,31 @@ class ProductAdmin(GuardedAdmin):
     ]
     list_filter = ["kind", "is_default", "is_active", "is_verified"]
     actions = [mark_verified]
+
+
+@admin.register(Fractionator)
+class FractionatorAdmin(GuardedAdmin):
+    list_display = ["name", "sc_igg", "sc_albumin", "sc_igm", "sieving", "evidence", "is_active", "is_verified"]
+    list_filter = ["sieving", "evidence", "is_active", "is_verified"]
+    search_fields = ["name", "source"]
+    actions = [mark_verified]
+
+
+@admin.register(AdsorptionColumn)
+class AdsorptionColumnAdmin(GuardedAdmin):
+    list_display = ["name", "ligand", "max_processed_ml", "igg_efficiency", "evidence", "is_active", "is_verified"]
+    list_filter = ["evidence", "is_active", "is_verified"]
+    search_fields = ["name", "ligand", "source"]
+    actions = [mark_verified]
+
+
+@admin.register(IndicationModality)
+class IndicationModalityAdmin(GuardedAdmin):
+    list_display = ["indication", "modality", "category", "grade", "needs_checking", "is_active"]
+    list_filter = ["modality", "category", "needs_checking", "is_active"]
+    search_fields = ["indication__disease", "indication__indication", "notes"]
+    list_select_related = ["indication"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Taken out of use with "offered for new courses": loading the catalogue again would bring it back.
+        return False

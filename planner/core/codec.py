@@ -22,10 +22,23 @@ import cattrs
 from planner.core.exchange import ExchangePlan
 from planner.core.text import Message
 
-FORMAT = 1
+FORMAT = 2
+
+
+def _tpe_only(stored: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 -> 2: format 2 adds the modality (DFPP, IA). Every plan signed before was a TPE plan."""
+    if not isinstance(stored.get("plan"), dict):
+        return {**stored, "format": 2}  # refused below, as holding no plan
+    plan = dict(stored["plan"])
+    if isinstance(plan.get("request"), dict):
+        plan["request"] = {"modality": "tpe", "dfpp": None, "ia": None} | plan["request"]
+    plan.setdefault("dfpp", None)
+    plan.setdefault("ia", None)
+    return {**stored, "format": 2, "plan": plan}
+
 
 # Upgrades from an older format to the next: FORMAT n-1 -> n, keyed by n-1.
-_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _tpe_only}
 
 
 def _exactly(kind: type) -> Callable[[object, type], object]:

@@ -39,6 +39,7 @@ from planner.core.kinetics import (
     project_course,
 )
 from planner.core.limits import InputError
+from planner.core.modalities import DfppResult, DfppSettings, IaResult, IaSettings, Modality, dfpp, immunoadsorption
 from planner.core.prime import Prime
 from planner.core.replacement import (
     FluidPlan,
@@ -79,6 +80,8 @@ class Policy:
     # The haematocrit of the red cells a prime is made with (a local value).
     rbc_haematocrit: float = 0.60
     saline_warning_fraction: float = 0.20
+    # DFPP: the albumin concentration of the discard's replacement that warns (dfpp-sim: 6 %).
+    dfpp_albumin_warning_percent: float = 6
     saline_max_fraction: float = 0.25
     plasma_last_share: float = 1 / 3
     saline_share: float = 0.20
@@ -167,6 +170,11 @@ class ExchangeRequest:
     low_fibrinogen: LowFibrinogen = LowFibrinogen.WARN
     # Catalogue rows (device, products) the unit has not yet checked against its own stock and device.
     unverified: tuple[str, ...] = ()
+    # The procedure: TPE (centrifugal or membrane, by the device), DFPP with its fractionator, or IA
+    # with its column. DFPP is prescribed by a target IgG removal; IA by the prescription (PV or mL).
+    modality: Modality = Modality.TPE
+    dfpp: DfppSettings | None = None
+    ia: IaSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -193,8 +201,10 @@ class ExchangePlan:
     policy: Policy
     blood_volume: BloodVolume
     plasma_volume_ml: float
+    # Plasma removed and replaced: TPE's exchange, DFPP's discard, none for IA.
     exchange_volume_ml: float
-    removal_fraction: float
+    # The intravascular IgG removed per session; None for IA on a column without an efficiency.
+    removal_fraction: float | None
     replacement: Replacement
     numbers: DeviceNumbers
     course: CourseProjection | None
@@ -205,6 +215,17 @@ class ExchangePlan:
     prime: Prime | None = None
     # Plasma, cryoprecipitate and concentrate doses, when the measured fibrinogen is under the trigger.
     fibrinogen_doses: FibrinogenDoses | None = None
+    dfpp: DfppResult | None = None
+    ia: IaResult | None = None
+
+    @property
+    def processed_plasma_ml(self) -> float:
+        """The plasma that passes the filter or column (DFPP, IA), or that is exchanged (TPE)."""
+        if self.dfpp is not None:
+            return self.dfpp.processed_plasma_ml
+        if self.ia is not None:
+            return self.ia.processed_plasma_ml
+        return self.exchange_volume_ml
 
     @property
     def warning_codes(self) -> tuple[str, ...]:
@@ -230,7 +251,29 @@ class ExchangePlan:
             "prescription": self.request.prescription.value,
             "prescribed_amount": self.request.prescribed_amount,
             "exchange_volume_ml": volume(self.exchange_volume_ml),
-            "removal_fraction": fraction(self.removal_fraction),
+            "removal_fraction": None if self.removal_fraction is None else fraction(self.removal_fraction),
+            "modality": self.request.modality.value,
+            "processed_plasma_ml": volume(self.processed_plasma_ml),
+            "processed_plasma_volumes": fraction(self.processed_plasma_ml / self.plasma_volume_ml),
+            "dfpp": None
+            if self.dfpp is None
+            else {
+                "fractionator": self.request.dfpp.fractionator.name,
+                "target_removal": fraction(self.request.dfpp.target_removal),
+                "albumin_lost_g": tenth(self.dfpp.albumin_lost_g),
+                "discard_ml": volume(self.dfpp.discard_ml),
+                "discard_albumin_percent": tenth(self.dfpp.discard_albumin_percent),
+                "plasma_flow_ml_per_min": self.request.dfpp.plasma_flow_ml_per_min,
+                "discard_flow_ml_per_min": tenth(self.dfpp.discard_flow_ml_per_min),
+            },
+            "ia": None
+            if self.ia is None
+            else {
+                "column": self.request.ia.column.name,
+                "prescribed_ml": volume(self.ia.prescribed_ml),
+                "is_capped": self.ia.is_capped,
+                "plasma_flow_ml_per_min": self.request.ia.plasma_flow_ml_per_min,
+            },
             "shares": self.request.fluids.shares.as_fractions(),
             "fluid_balance": fraction(self.request.fluids.fluid_balance),
             "replacement": replacement_dict(self.replacement),
@@ -490,11 +533,107 @@ def check_request(request: ExchangeRequest, policy: Policy) -> None:
         numbers = request.session_numbers
         if numbers is not None and (len(numbers) != len(hours) or len(set(numbers)) != len(numbers)):
             raise InputError("session_numbers", "Each session has one number of its own.")
+    if request.modality is Modality.DFPP and request.dfpp is None:
+        raise InputError("fractionator", _("Double filtration needs a fractionator."))
+    if request.modality is Modality.IA and request.ia is None:
+        raise InputError("column", _("Immunoadsorption needs a column."))
     if not 0 < policy.igg_intravascular_fraction <= 1:
         raise InputError("intravascular_fraction", "The intravascular fraction is above 0 and at most 1.")
     check_plan(request.fluids, saline_max_fraction=policy.saline_max_fraction)
     check_products(request.products)
     check_device(request.device)
+
+
+def _ia_prescribed_ml(request: ExchangeRequest, plasma_volume: float) -> float:
+    """IA's plasma to process, as prescribed: plasma volumes (ASFA's 1.5–3) or a fixed volume or mL/kg."""
+    if request.prescription is Prescription.PLASMA_VOLUMES:
+        return plasma_volume * request.plasma_volumes
+    return prescribed_exchange_ml(request, plasma_volume)
+
+
+def dfpp_replacement(result: DfppResult, products: Products) -> Replacement:
+    """The discard replaced by an albumin solution holding the albumin the fractionator took:
+    whole vials of the stock albumin, made up to the discard's volume with 0.9 % saline."""
+    vials = math.ceil(result.albumin_lost_g / products.albumin_grams_per_vial - 1e-9)
+    diluent = max(0.0, result.discard_ml - vials * products.albumin_vial_ml)
+    return Replacement(
+        total_ml=result.discard_ml,
+        saline_ml=0.0,
+        albumin_ml=result.discard_ml,
+        albumin_g=result.albumin_lost_g,
+        albumin_vials=vials,
+        albumin_diluent_ml=diluent,
+        plasma_ml=0.0,
+        plasma_units=0,
+        saline_bags=math.ceil(diluent / products.saline_bag_ml - 1e-9),
+        infusion_order=("albumin",),
+    )
+
+
+def _modality_warnings(
+    request: ExchangeRequest, policy: Policy, dfpp_result: DfppResult | None, ia_result: IaResult | None
+) -> list[PlanWarning]:
+    found = []
+    if dfpp_result is not None:
+        found.append(
+            PlanWarning(
+                "dfpp_fibrinogen_not_projected",
+                Message(
+                    gettext_noop(
+                        "Fibrinogen falls steeply with DFPP and no fractionator's fibrinogen coefficient is verified: "
+                        "it is not projected; a fibrinogen measured before each session is required."
+                    )
+                ),
+            )
+        )
+        if dfpp_result.discard_albumin_percent > policy.dfpp_albumin_warning_percent:
+            found.append(
+                PlanWarning(
+                    "dfpp_replacement_albumin_high",
+                    Message(
+                        gettext_noop(
+                            "The albumin the fractionator takes (%(grams)s g) in the %(discard)s mL discard is a "
+                            "%(percent)s %% solution, over %(limit)s %%: raise the discard ratio or accept a "
+                            "concentrated replacement."
+                        ),
+                        grams=f"{tenth(dfpp_result.albumin_lost_g):g}",
+                        discard=str(volume(dfpp_result.discard_ml)),
+                        percent=beyond(dfpp_result.discard_albumin_percent, policy.dfpp_albumin_warning_percent, 1),
+                        limit=f"{policy.dfpp_albumin_warning_percent:g}",
+                    ),
+                )
+            )
+    if ia_result is not None:
+        column = request.ia.column
+        if ia_result.is_capped:
+            found.append(
+                PlanWarning(
+                    "ia_column_capped",
+                    Message(
+                        gettext_noop(
+                            "%(prescribed)s mL prescribed, but %(column)s takes at most %(cap)s mL a session: "
+                            "%(cap)s mL is processed."
+                        ),
+                        prescribed=str(volume(ia_result.prescribed_ml)),
+                        column=column.name,
+                        cap=f"{column.max_processed_ml:g}",
+                    ),
+                )
+            )
+        if ia_result.removal_fraction is None:
+            found.append(
+                PlanWarning(
+                    "ia_no_efficiency",
+                    Message(
+                        gettext_noop(
+                            "No IgG removal efficiency is entered for %(column)s (none is published): no IgG fall "
+                            "is projected; record IgG before and after the session."
+                        ),
+                        column=column.name,
+                    ),
+                )
+            )
+    return found
 
 
 def prescribed_exchange_ml(request: ExchangeRequest, plasma_volume: float) -> float:
@@ -570,12 +709,26 @@ def plan_exchange(
     )
     tbv = blood.total_blood_volume_ml
     tpv = plasma_volume_ml(tbv, request.haematocrit)
-    exchange_ml = prescribed_exchange_ml(request, tpv)
-    if request.prescription is not Prescription.PLASMA_VOLUMES:
-        request = replace(request, plasma_volumes=equivalent_plasma_volumes(request, exchange_ml, tpv))
-    fluids = replacement(exchange_ml, request.fluids, request.products)
+    dfpp_result = ia_result = None
+    if request.modality is Modality.DFPP:
+        dfpp_result = dfpp(request.dfpp, tpv)
+        processed_ml, exchange_ml = dfpp_result.processed_plasma_ml, dfpp_result.discard_ml
+        fluids = dfpp_replacement(dfpp_result, request.products)
+        removal, course_x = request.dfpp.target_removal, -math.log(1 - request.dfpp.target_removal)
+    elif request.modality is Modality.IA:
+        ia_result = immunoadsorption(request.ia, _ia_prescribed_ml(request, tpv), tpv)
+        processed_ml, exchange_ml = ia_result.processed_plasma_ml, 0.0
+        fluids = replacement(0.0, replace(request.fluids, shares=Shares(albumin=1.0)), request.products)
+        removal = ia_result.removal_fraction
+        course_x = None if removal is None else -math.log(1 - removal)
+    else:
+        exchange_ml = processed_ml = prescribed_exchange_ml(request, tpv)
+        if request.prescription is not Prescription.PLASMA_VOLUMES:
+            request = replace(request, plasma_volumes=equivalent_plasma_volumes(request, exchange_ml, tpv))
+        fluids = replacement(exchange_ml, request.fluids, request.products)
+        removal, course_x = removal_fraction(request.plasma_volumes), request.plasma_volumes
     proc = device_numbers(
-        exchange_volume_ml=exchange_ml,
+        exchange_volume_ml=processed_ml,
         haematocrit=request.haematocrit,
         total_blood_volume_ml=tbv,
         returned_ml=fluids.total_ml,
@@ -583,9 +736,20 @@ def plan_exchange(
         calcium_ml_per_litre=policy.calcium_ml_per_litre,
         ac_rate_limit_ml_per_min_per_l=policy.ac_rate_limit_ml_per_min_per_l,
     )
+    if dfpp_result or ia_result:
+        # The filter or column runs at the plasma flow.
+        proc = replace(proc, duration_min=(dfpp_result or ia_result).duration_min)
     course, session_fluids = None, ()
-    if request.session_hours is not None:
+    if request.session_hours is not None and request.modality is Modality.TPE:
         course, session_fluids = _course(request, policy, exchange_ml)
+    elif request.session_hours is not None and course_x is not None:
+        # IgG only: no fibrinogen projection for DFPP or IA (no verified coefficient), no plasma top-up.
+        course = project_course(
+            plasma_volumes=course_x,
+            session_hours=request.session_hours,
+            session_numbers=request.session_numbers,
+            intravascular_fraction=policy.igg_intravascular_fraction,
+        )
     prime = None
     if proc.extracorporeal_max_percent > policy.ecv_prime_percent:
         # The circuit as it runs (its typical volume), primed to keep the patient's own haematocrit.
@@ -612,15 +776,20 @@ def plan_exchange(
         blood_volume=blood,
         plasma_volume_ml=tpv,
         exchange_volume_ml=exchange_ml,
-        removal_fraction=removal_fraction(request.plasma_volumes),
+        removal_fraction=removal,
         replacement=fluids,
         numbers=proc,
         course=course,
         session_fluids=session_fluids,
         proposal=proposal,
-        warnings=tuple(_warnings(request, policy, proc, course, proposal, doses)),
+        warnings=tuple(
+            _warnings(request, policy, proc, course, proposal, doses)
+            + _modality_warnings(request, policy, dfpp_result, ia_result)
+        ),
         prime=prime,
         fibrinogen_doses=doses,
+        dfpp=dfpp_result,
+        ia=ia_result,
     )
 
 
@@ -741,7 +910,7 @@ def _warnings(
             )
         )
     low, high = policy.usual_plasma_volumes
-    if not low <= request.plasma_volumes <= high:
+    if request.modality is Modality.TPE and not low <= request.plasma_volumes <= high:
         found.append(
             PlanWarning(
                 "plasma_volumes_outside_1_to_1_5",

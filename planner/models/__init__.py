@@ -1,7 +1,17 @@
 """The planner's models, one module per area; everything is importable from planner.models."""
 
 from planner.models import staff  # noqa: F401 - audit trail of User and Group
-from planner.models.catalogue import Device, Indication, IndicationQuerySet, Product, ProductQuerySet
+from planner.models.catalogue import (
+    AdsorptionColumn,
+    Device,
+    Evidence,
+    Fractionator,
+    Indication,
+    IndicationModality,
+    IndicationQuerySet,
+    Product,
+    ProductQuerySet,
+)
 from planner.models.orders import Course, Procedure
 from planner.models.patients import (
     MEASURED_FIELDS,
@@ -18,6 +28,10 @@ from planner.models.submissions import Submission
 from planner.models.tokens import ApiToken, ApiTokenQuerySet
 
 __all__ = [
+    "AdsorptionColumn",
+    "Evidence",
+    "Fractionator",
+    "IndicationModality",
     "Approval",
     "BedsideCheck",
     "Consent",

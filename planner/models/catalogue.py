@@ -198,6 +198,12 @@ class Device(models.Model):
         blank=True,
         help_text=_("For example 10 for 10:1 ACD-A. Leave blank for devices anticoagulated with heparin."),
     )
+    runs_dfpp = models.BooleanField(
+        _("runs double filtration"), default=False, help_text=_("A separator that takes a plasma fractionator.")
+    )
+    runs_ia = models.BooleanField(
+        _("runs immunoadsorption"), default=False, help_text=_("A separator that takes an adsorption column.")
+    )
     is_active = models.BooleanField(_("in service"), default=True)
     is_verified = models.BooleanField(
         _("values checked by the unit"),
@@ -298,3 +304,132 @@ class Product(models.Model):
         if self.kind != self.Kind.ALBUMIN or self.concentration_percent is None:
             return None
         return self.concentration_percent * self.package_volume_ml / 100
+
+
+class Evidence(models.TextChoices):
+    """How far a catalogue value was checked (clinical-reference-modalities.md's tags)."""
+
+    VERIFIED = "verified", _("Verified in the source")
+    SECONDARY = "secondary", _("From a secondary source")
+    DERIVED = "derived", _("Derived, no published constant")
+    UNVERIFIED = "unverified", _("Not verified")
+
+
+class Fractionator(models.Model):
+    """A plasma fractionator (the second filter of DFPP) and its sieving coefficients."""
+
+    class Sieving(models.TextChoices):
+        RETURNED = "returned", _("Returned to the patient (DFPP: removed = 1 − SC)")
+        DISCARDED = "discarded", _("Passes into the discard (selective exchange: removed = SC)")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    sc_igg = models.DecimalField(_("sieving coefficient, IgG"), max_digits=3, decimal_places=2)
+    sc_albumin = models.DecimalField(_("sieving coefficient, albumin"), max_digits=3, decimal_places=2)
+    sc_igm = models.DecimalField(_("sieving coefficient, IgM"), max_digits=3, decimal_places=2, null=True, blank=True)
+    sieving = models.CharField(_("what the coefficients measure"), max_length=10, choices=Sieving)
+    source = models.CharField(_("source"), max_length=300)
+    evidence = models.CharField(_("evidence"), max_length=10, choices=Evidence)
+    is_active = models.BooleanField(_("in stock"), default=True)
+    is_verified = models.BooleanField(
+        _("values checked by the unit"),
+        default=True,
+        help_text=_("Blank for the standard catalogue's values until the unit has checked them."),
+    )
+
+    class Meta:
+        verbose_name = _("plasma fractionator")
+        verbose_name_plural = _("plasma fractionators")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sc_igg__gte=0, sc_igg__lte=1, sc_albumin__gte=0, sc_albumin__lte=1)
+                & (Q(sc_igm__isnull=True) | Q(sc_igm__gte=0, sc_igm__lte=1)),
+                name="fractionator_coefficients_fractions",
+            ),
+            # A fractionator that removes no IgG reaches no target.
+            models.CheckConstraint(
+                condition=(Q(sieving="returned") & Q(sc_igg__lt=1)) | (Q(sieving="discarded") & Q(sc_igg__gt=0)),
+                name="fractionator_removes_igg",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AdsorptionColumn(models.Model):
+    """An immunoadsorption column: what it takes in a session and, if known, its IgG efficiency."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    ligand = models.CharField(_("ligand"), max_length=100, blank=True)
+    max_processed_ml = models.PositiveIntegerField(
+        _("most plasma per session (mL)"), null=True, blank=True, help_text=_("Blank: no cap (a regenerating pair).")
+    )
+    igg_efficiency = models.DecimalField(
+        _("IgG removal efficiency"),
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("E in e^(−E·V/TPV). None is published: leave blank unless the unit has measured it."),
+    )
+    source = models.CharField(_("source"), max_length=300)
+    evidence = models.CharField(_("evidence"), max_length=10, choices=Evidence)
+    is_active = models.BooleanField(_("in stock"), default=True)
+    is_verified = models.BooleanField(
+        _("values checked by the unit"),
+        default=True,
+        help_text=_("Blank for the standard catalogue's values until the unit has checked them."),
+    )
+
+    class Meta:
+        verbose_name = _("adsorption column")
+        verbose_name_plural = _("adsorption columns")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(igg_efficiency__isnull=True) | Q(igg_efficiency__gt=0, igg_efficiency__lte=1),
+                name="column_efficiency_fraction",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_processed_ml__isnull=True) | Q(max_processed_ml__gt=0), name="column_cap_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndicationModality(models.Model):
+    """A modality other than TPE that ASFA lists for an indication, with its own category and grade."""
+
+    class Modality(models.TextChoices):
+        DFPP = "dfpp", _("Double filtration (DFPP)")
+        IA = "ia", _("Immunoadsorption (IA)")
+
+    indication = models.ForeignKey(
+        Indication, on_delete=models.CASCADE, related_name="modalities", verbose_name=_("indication")
+    )
+    modality = models.CharField(_("modality"), max_length=4, choices=Modality)
+    category = models.CharField(_("ASFA category"), max_length=3, choices=Indication.Category)
+    grade = models.CharField(_("ASFA grade"), max_length=2, choices=Indication.Grade)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=300)
+    needs_checking = models.BooleanField(
+        _("to verify against the guideline PDF"),
+        default=True,
+        help_text=_("Set while the category and grade come from a transcription, not the guideline itself."),
+    )
+    is_active = models.BooleanField(_("offered for new courses"), default=True)
+
+    class Meta:
+        verbose_name = _("indication modality")
+        verbose_name_plural = _("indication modalities")
+        ordering = ["indication", "modality"]
+        constraints = [
+            models.UniqueConstraint(fields=["indication", "modality"], name="indication_modality_unique"),
+            models.CheckConstraint(condition=Q(modality__in=["dfpp", "ia"]), name="indication_modality_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indication} — {self.get_modality_display()}"

@@ -71,6 +71,46 @@ class Course(models.Model):
     )
     urgency = models.CharField(_("clinical urgency"), max_length=10, choices=Urgency, default=Urgency.ROUTINE)
 
+    class Modality(models.TextChoices):
+        TPE = "tpe", _("Plasma exchange (TPE)")
+        DFPP = "dfpp", _("Double filtration (DFPP)")
+        IA = "ia", _("Immunoadsorption (IA)")
+
+    modality = models.CharField(_("procedure"), max_length=4, choices=Modality, default=Modality.TPE)
+    fractionator = models.ForeignKey(
+        "planner.Fractionator",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("plasma fractionator (DFPP)"),
+    )
+    column = models.ForeignKey(
+        "planner.AdsorptionColumn",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("adsorption column (IA)"),
+    )
+    target_removal = models.DecimalField(
+        _("target IgG removal per session (DFPP)"),
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        # xgettext:no-python-format
+        help_text=_("0.60 for 60 %."),
+    )
+    albumin_g_per_dl = models.DecimalField(
+        _("serum albumin (g/dL, DFPP)"),
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("What the fractionator's albumin loss is computed from."),
+    )
+
     class Prescription(models.TextChoices):
         PLASMA_VOLUMES = "plasma_volumes", _("Plasma volumes")
         ML_PER_KG = "ml_per_kg", _("mL per kg")
@@ -182,6 +222,33 @@ class Course(models.Model):
                     plasma_volumes__isnull=True,
                 ),
                 name="course_prescription",
+            ),
+            # The filter or column of its modality, and nothing of another.
+            models.CheckConstraint(
+                condition=Q(
+                    modality="tpe",
+                    fractionator__isnull=True,
+                    column__isnull=True,
+                    target_removal__isnull=True,
+                    albumin_g_per_dl__isnull=True,
+                )
+                | Q(
+                    modality="dfpp",
+                    fractionator__isnull=False,
+                    column__isnull=True,
+                    target_removal__gte=Decimal("0.05"),
+                    target_removal__lte=Decimal("0.95"),
+                    albumin_g_per_dl__gte=1,
+                    albumin_g_per_dl__lte=6,
+                )
+                | Q(
+                    modality="ia",
+                    column__isnull=False,
+                    fractionator__isnull=True,
+                    target_removal__isnull=True,
+                    albumin_g_per_dl__isnull=True,
+                ),
+                name="course_modality",
             ),
             models.CheckConstraint(condition=Q(sessions_count__gte=1), name="course_has_sessions"),
             models.CheckConstraint(

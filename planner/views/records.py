@@ -84,16 +84,18 @@ def procedure_record(request: HttpRequest, pk: int) -> HttpResponse:
 def _start_refused(
     procedure: Procedure, started_before: datetime | None, saved: SessionRecord, planned: "Planned"
 ) -> str | None:
-    """Why the session may not start now (consents missing), or None. Only the start is checked: a
-    record started before the unit required consents is not held up."""
+    """Why the session may not start now (consents missing; for DFPP, no fibrinogen measured before it), or
+    None. Only the start is checked: a record started before the unit required consents is not held up."""
     starting = saved.started_at is not None and started_before is None
-    if not starting or not settings.CONSENTS_REQUIRED:
-        return None
     order, problem = planned[0], planned[1]
+    if not starting:
+        return None
     if order is None:
-        return problem
+        return problem if settings.CONSENTS_REQUIRED else None
     try:
-        consents.check_may_start(procedure.course, order)
+        if settings.CONSENTS_REQUIRED:
+            consents.check_may_start(procedure.course, order)
+        records.check_dfpp_may_start(procedure, order.plan, saved.started_at)
     except WorkflowError as error:
         return error.message
     return None
@@ -197,6 +199,12 @@ def _record_page(
             "addendum_form": addendum_form or SessionAddendumForm(),
             "run_form": run_form or RunSheetEntryForm(),
             "run_sheet": record.run_sheet.select_related("recorded_by") if record else [],
+            "dfpp_fibrinogen": records.dfpp_fibrinogen(
+                procedure, order.plan, record.started_at if record and record.started_at else timezone.now()
+            )
+            if order is not None and order.plan.dfpp is not None
+            else None,
+            "dfpp_fibrinogen_hours": settings.DFPP_FIBRINOGEN_WITHIN_HOURS,
         },
     )
 

@@ -16,6 +16,11 @@ OPTIONS = (
     "plasma_volumes",
     "prescription",
     "prescribed_amount",
+    "modality",
+    "fractionator",
+    "target_removal",
+    "albumin_g_per_dl",
+    "column",
     "method",
     "build",
     "age_years",
@@ -104,11 +109,19 @@ def _as_text(result: dict) -> str:
         f"Blood volume ({result['formula']}): {result['total_blood_volume_ml']} mL",
         f"Plasma volume: {result['plasma_volume_ml']} mL",
         _exchange_line(result),
-        f"Replacement ({' then '.join(fluids['infusion_order'])}): {fluids['total_ml']} mL",
     ]
+    if result["ia"]:
+        lines.append("Replacement: none beyond the prime and rinse")
+    elif result["dfpp"]:
+        lines.append(
+            f"Replacement (albumin): {fluids['total_ml']} mL holding {fluids['albumin_g']:g} g -> "
+            f"{fluids['albumin_vials']} vials made up with {fluids['albumin_diluent_ml']} mL saline"
+        )
+    else:
+        lines.append(f"Replacement ({' then '.join(fluids['infusion_order'])}): {fluids['total_ml']} mL")
     if fluids["saline_ml"]:
         lines.append(f"  saline 0.9 %: {fluids['saline_ml']} mL")
-    if fluids["albumin_ml"]:
+    if fluids["albumin_ml"] and not result["dfpp"]:
         lines.append(
             f"  albumin 5 %: {fluids['albumin_ml']} mL = {fluids['albumin_g']:g} g -> {fluids['albumin_vials']} vials"
             f" + {fluids['albumin_diluent_ml']} mL saline to dilute"
@@ -143,6 +156,26 @@ def _as_text(result: dict) -> str:
 
 
 def _exchange_line(result: dict) -> str:
+    if result["dfpp"]:
+        dfpp = result["dfpp"]
+        return (
+            f"DFPP on {dfpp['fractionator']}: process {result['processed_plasma_ml']} mL "
+            f"({result['processed_plasma_volumes']:.2f} plasma volumes) "
+            f"to remove {result['removal_fraction']:.1%} of IgG; "
+            f"albumin taken {dfpp['albumin_lost_g']:g} g; discard = replacement {dfpp['discard_ml']} mL "
+            f"({dfpp['discard_albumin_percent']:g} % albumin)"
+        )
+    if result["ia"]:
+        ia = result["ia"]
+        removal = (
+            "no IgG fall projected"
+            if result["removal_fraction"] is None
+            else (f"removes about {result['removal_fraction']:.1%} of IgG")
+        )
+        return (
+            f"IA on {ia['column']}: {ia['prescribed_ml']} mL prescribed, {result['processed_plasma_ml']} mL processed "
+            f"({result['processed_plasma_volumes']:.2f} plasma volumes), {removal}; no replacement fluid"
+        )
     removal = f"removes about {result['removal_fraction']:.1%}"
     if result["prescription"] == "ml_per_kg":
         prescribed = f"{result['prescribed_amount']:g} mL/kg"

@@ -19,7 +19,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"indications: {loaded.created} created, {loaded.updated} updated, {loaded.unchanged} unchanged"
         )
-        for kind, names in (("products", result.products), ("devices", result.devices)):
+        for kind, names in (
+            ("products", result.products),
+            ("devices", result.devices),
+            ("fractionators", result.fractionators),
+            ("adsorption columns", result.columns),
+        ):
             if names:
                 self.stdout.write(f"standard {kind} added (check them under Administration): {', '.join(names)}")
             else:

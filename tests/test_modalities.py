@@ -1,0 +1,344 @@
+"""Issue 16, parts 1–2: double filtration (DFPP) and immunoadsorption (IA), from the catalogue to the bedside.
+
+Worked examples, clinical-reference-modalities.md §1–§2, on Example A (male, 175 cm, 70 kg, Hct 0.40,
+Nadler TPV 2894.3 mL):
+- DFPP, EC-20W (IgG 0.10, albumin 0.40, returned), albumin 3.5 g/dL, 60 % IgG removal:
+  V = −ln(0.4) / 0.90 × 2894.3 = 0.91629 / 0.9 × 2894.3 = 2946.7 mL (1.02 PV); albumin lost
+  29.467 dL × 3.5 × 0.60 = 61.9 g -> 7 vials of 10 g; discard = replacement 589 mL at 20 %, a 10.5 % solution.
+- IA, 2.5 PV = 7236 mL on a TR-350: capped at 2000 mL.
+"""
+
+import json
+import math
+import shutil
+import subprocess
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from planner import printing, standard_catalogue
+from planner.core.blood_volume import Sex
+from planner.core.codec import plan_from_json, plan_to_json
+from planner.core.exchange import ExchangeRequest, plan_exchange
+from planner.core.modalities import (
+    Column,
+    DfppSettings,
+    Fractionator,
+    IaSettings,
+    Modality,
+    Sieving,
+    dfpp,
+    immunoadsorption,
+)
+from planner.models import Course, Device, Indication, IndicationModality, SessionRecord
+from planner.models import Fractionator as FractionatorRow
+from tests.conftest import logged_in
+from tests.factories import make_measurement, make_patient
+from tests.workflow import booked, create, sign, signed
+
+TPV_A = 2894.3
+EC_20W = Fractionator("Cascadeflo EC-20W", sc_igg=0.10, sc_albumin=0.40)
+EXAMPLE_A = ExchangeRequest(sex=Sex.MALE, weight_kg=70, height_cm=175, haematocrit=0.40)
+DFPP_A = replace(
+    EXAMPLE_A, modality=Modality.DFPP, dfpp=DfppSettings(EC_20W, target_removal=0.60, albumin_g_per_dl=3.5)
+)
+
+
+# --- the engine against the reference ---------------------------------------------------------------
+
+
+def test_dfpp_for_example_a_matches_the_reference() -> None:
+    result = dfpp(DfppSettings(EC_20W, target_removal=0.60, albumin_g_per_dl=3.5), TPV_A)
+    assert round(result.processed_plasma_ml, 1) == 2946.7
+    assert round(result.albumin_lost_g, 1) == 61.9
+    assert round(result.discard_ml) == 589
+    assert round(result.discard_albumin_percent, 1) == 10.5
+    # dfpp-sim's default plasma flow 30 mL/min, discard 20 % of it.
+    assert result.discard_flow_ml_per_min == 6
+
+
+def test_the_dfpp_plan_orders_7_vials_for_the_discard_and_warns_twice() -> None:
+    plan = plan_exchange(DFPP_A)
+    shown = plan.rounded
+    assert shown["processed_plasma_ml"] == 2947 and shown["processed_plasma_volumes"] == 1.018
+    assert shown["exchange_volume_ml"] == 589 and shown["removal_fraction"] == 0.6
+    replacement = shown["replacement"]
+    # 7 vials of 20 % 50 mL (350 mL) made up to the 589 mL discard with 239 mL of saline.
+    assert (replacement["albumin_vials"], replacement["albumin_diluent_ml"], replacement["plasma_units"]) == (7, 239, 0)
+    assert "dfpp_fibrinogen_not_projected" in plan.warning_codes
+    (high,) = [w for w in plan.warnings if w.code == "dfpp_replacement_albumin_high"]
+    assert "61.9 g" in str(high.message) and "10.5 % solution, over 6 %" in str(high.message)
+    # No fibrinogen projection, whatever fibrinogen was measured; the IgG still falls by the target.
+    course = plan_exchange(replace(DFPP_A, fibrinogen_g_per_l=3.0, session_hours=(0, 48)))
+    assert all(s.fibrinogen_before_g_per_l is None for s in course.course.sessions)
+    assert course.course.sessions[0].intravascular_after == pytest.approx(0.40)
+    assert "fibrinogen_projected_below_trigger" not in course.warning_codes
+
+
+def test_a_selective_exchange_filter_stores_what_passes_into_the_discard() -> None:
+    """EC-4A: SC 0.4 passes to the discard, so 0.4 is removed per pass: V = 0.91629 / 0.4 × 2894.3 = 6630 mL."""
+    ec_4a = Fractionator("Evacure EC-4A", sc_igg=0.4, sc_albumin=0.6, sieving=Sieving.DISCARDED)
+    result = dfpp(DfppSettings(ec_4a, target_removal=0.60, albumin_g_per_dl=3.5), TPV_A)
+    assert round(result.processed_plasma_ml) == round(-math.log(0.4) / 0.4 * TPV_A) == 6630
+    # Albumin: 66.30 dL × 3.5 × 0.6 = 139.2 g.
+    assert round(result.albumin_lost_g, 1) == 139.2
+
+
+@given(
+    low=st.floats(0.05, 0.94),
+    high=st.floats(0.06, 0.95),
+    sc=st.floats(0.0, 0.95),
+    higher_sc=st.floats(0.0, 0.95),
+)
+def test_processed_plasma_grows_with_the_target_and_with_what_the_membrane_returns(
+    low: float, high: float, sc: float, higher_sc: float
+) -> None:
+    """More removal needs more plasma; a membrane that returns more IgG (higher SC) needs more; a
+    selective filter that passes more into the discard (higher SC) needs less."""
+    low, high = sorted((low, high))
+    sc, higher_sc = sorted((sc, higher_sc))
+
+    def volume(target: float, coefficient: float, sieving: Sieving = Sieving.RETURNED) -> float:
+        fractionator = Fractionator("F", sc_igg=coefficient, sc_albumin=0.4, sieving=sieving)
+        return dfpp(DfppSettings(fractionator, target_removal=target, albumin_g_per_dl=3.5), TPV_A).processed_plasma_ml
+
+    assert volume(low, sc) <= volume(high, sc)
+    assert volume(0.6, sc) <= volume(0.6, higher_sc)
+    if sc > 0.01:
+        assert volume(0.6, sc, Sieving.DISCARDED) >= volume(0.6, higher_sc, Sieving.DISCARDED)
+
+
+def test_ia_on_a_tr_350_is_capped_at_2_litres_and_projects_no_igg_fall_without_an_efficiency() -> None:
+    tr_350 = Column("Immusorba TR-350", max_processed_ml=2000)
+    result = immunoadsorption(IaSettings(tr_350), 2.5 * TPV_A, TPV_A)
+    assert round(result.prescribed_ml) == 7236 and result.processed_plasma_ml == 2000 and result.is_capped
+    assert result.removal_fraction is None
+    plan = plan_exchange(replace(EXAMPLE_A, modality=Modality.IA, plasma_volumes=2.5, ia=IaSettings(tr_350)))
+    assert plan.warning_codes[-2:] == ("ia_column_capped", "ia_no_efficiency")
+    assert plan.rounded["replacement"]["total_ml"] == 0 and plan.rounded["exchange_volume_ml"] == 0
+    assert plan_exchange(replace(plan.request, session_hours=(0, 48))).course is None
+
+
+def test_ia_with_an_efficiency_the_unit_entered_projects_its_fall() -> None:
+    """E 0.7 over 2000 / 2894.3 = 0.69102 PV: 1 − e^(−0.48371) = 0.3835."""
+    column = Column("Measured column", max_processed_ml=2000, igg_efficiency=0.7)
+    plan = plan_exchange(replace(EXAMPLE_A, modality=Modality.IA, plasma_volumes=2.5, ia=IaSettings(column)))
+    assert plan.rounded["removal_fraction"] == 0.384
+    assert "ia_no_efficiency" not in plan.warning_codes
+
+
+def test_a_dfpp_plan_reads_back_exactly_and_a_format_1_plan_reads_as_tpe() -> None:
+    plan = plan_exchange(replace(DFPP_A, session_hours=(0, 48)))
+    assert plan_from_json(json.loads(json.dumps(plan_to_json(plan)))) == plan
+    older = json.loads(json.dumps(plan_to_json(plan_exchange(EXAMPLE_A))))
+    for key in ("modality", "dfpp", "ia"):
+        del older["plan"]["request"][key]
+    del older["plan"]["dfpp"], older["plan"]["ia"]
+    older["format"] = 1
+    back = plan_from_json(older)
+    assert back.request.modality is Modality.TPE and back.dfpp is None and back == plan_exchange(EXAMPLE_A)
+
+
+# --- the three doors -----------------------------------------------------------------------------------
+
+DFPP_FORM = {
+    "sex": "male",
+    "weight_kg": 70,
+    "height_cm": 175,
+    "haematocrit": 0.40,
+    "modality": "dfpp",
+    "fractionator": "Cascadeflo EC-20W",
+    "target_removal": 0.6,
+    "albumin_g_per_dl": 3.5,
+}
+
+
+def test_the_calculator_shows_the_dfpp_arithmetic(unit: None, nurse: User) -> None:
+    page = logged_in(nurse).post(reverse("calculator"), DFPP_FORM).content.decode()
+    assert "−ln(1 − 0.6) ÷ 0.9 × 2894 mL" in page
+    assert "29.47 dL × 3.5 g/dL × 0.6" in page and "61.9\u00a0g" in page
+    assert "Discard = replacement" in page and "10.5\u00a0%" in page
+
+
+def test_the_api_and_the_command_line_plan_dfpp_and_refuse_a_device_that_cannot(unit: None, nurse: User) -> None:
+    url, client = reverse("api-exchange-plan"), logged_in(nurse)
+    result = client.post(url, json.dumps(DFPP_FORM), content_type="application/json").json()
+    assert result["dfpp"]["discard_ml"] == 589 and result["device"] == "Membrane separator 1"
+    refused = client.post(url, json.dumps({**DFPP_FORM, "device": "Spectra Optia 1"}), content_type="application/json")
+    assert refused.status_code == 400 and "does not run double filtration" in json.dumps(refused.json())
+    missing = client.post(url, json.dumps({**DFPP_FORM, "fractionator": ""}), content_type="application/json")
+    assert "Double filtration needs a fractionator." in json.dumps(missing.json())
+    out = StringIO()
+    call_command(
+        "exchange_plan",
+        "--sex=male",
+        "--weight-kg=70",
+        "--height-cm=175",
+        "--haematocrit=0.40",
+        "--modality=ia",
+        "--column=Immusorba TR-350",
+        "--plasma-volumes=2.5",
+        stdout=out,
+    )
+    assert "IA on Immusorba TR-350: 7236 mL prescribed, 2000 mL processed" in out.getvalue()
+
+
+# --- the catalogue -----------------------------------------------------------------------------------
+
+
+def test_the_catalogue_loads_the_transcribed_modalities_once_and_never_brings_back_an_edited_row(unit: None) -> None:
+    pemphigus = Indication.objects.get(disease="Pemphigus vulgaris")
+    dfpp_row = pemphigus.modalities.get(modality="dfpp")
+    assert (dfpp_row.category, dfpp_row.grade, dfpp_row.needs_checking) == ("III", "2C", True)
+    dfpp_row.is_active = False
+    dfpp_row.grade = "2B"
+    dfpp_row.save()
+    count = IndicationModality.objects.count()
+    assert standard_catalogue._standard_modalities() == 0
+    assert IndicationModality.objects.count() == count
+    assert pemphigus.modalities.get(modality="dfpp").grade == "2B"
+
+
+def test_the_database_refuses_a_fractionator_that_removes_no_igg(unit: None) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        FractionatorRow.objects.create(
+            name="Useless", sc_igg=1, sc_albumin=Decimal("0.5"), sieving="returned", source="test", evidence="derived"
+        )
+
+
+# --- a DFPP course for pemphigus, end to end ---------------------------------------------------------
+
+
+def _pemphigus_patient(by: User, *, fibrinogen_hours_ago: float | None = None, fibrinogen: str = "2.5"):
+    patient = make_patient(by=by, mrn="DFPP-1", sex="male")
+    make_measurement(patient=patient, by=by, taken_at=timezone.now() - timedelta(days=1))
+    if fibrinogen_hours_ago is not None:
+        make_measurement(
+            patient=patient,
+            by=by,
+            taken_at=timezone.now() - timedelta(hours=fibrinogen_hours_ago),
+            fibrinogen_g_per_l=Decimal(fibrinogen),
+        )
+    return patient
+
+
+def _dfpp(**changes: object) -> dict[str, object]:
+    return {
+        "modality": "dfpp",
+        "fractionator": FractionatorRow.objects.get(name="Cascadeflo EC-20W").pk,
+        "target_removal": "0.60",
+        "albumin_g_per_dl": "3.5",
+        "device": Device.objects.get(name="Membrane separator 1").pk,
+        "anticoagulant": "heparin",
+        "sessions_count": "2",
+    } | changes
+
+
+def test_a_dfpp_course_for_pemphigus_is_signed_frozen_and_printed(unit: None, physician: User) -> None:
+    patient = _pemphigus_patient(physician)
+    course = signed(physician, patient, **_dfpp())
+    assert course.status == Course.Status.SIGNED, course
+    order = printing.plans.order_for(course)
+    assert order.plan.rounded["dfpp"]["discard_ml"] == 589
+    assert (order.indication.asfa_category, order.indication.asfa_grade) == ("III", "2C")
+    assert course.frozen_plan["catalogue"]["fractionator"]["sc_igg"] == "0.1"
+    # The fractionator's values change later: the signed order does not.
+    FractionatorRow.objects.filter(name="Cascadeflo EC-20W").update(sc_igg=Decimal("0.30"))
+    course.refresh_from_db()
+    assert printing.plans.order_for(course).plan.rounded["processed_plasma_ml"] == 2947
+    page = logged_in(physician).get(reverse("course-detail", args=[course.pk])).content.decode()
+    assert "Double filtration (DFPP)" in page and "2947 mL of plasma processed" in page
+    assert "as transcribed; to verify against the guideline" in page
+    if shutil.which("pdftotext"):
+        pdf = printing.order_sheet_pdf(course)
+        text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+        text = " ".join(text.split())
+        assert "Double filtration plasmapheresis order" in text and "Double filtration (DFPP)" in text
+        assert "Cascadeflo EC-20W" in text and "61.9 g in the 589 mL discard (10.5 %)" in text
+        assert "category III, grade 2C" in text and "Discard = replacement" in text
+
+
+def test_the_course_form_offers_dfpp_only_where_the_catalogue_does_and_on_a_device_that_runs_it(
+    unit: None, physician: User
+) -> None:
+    patient = _pemphigus_patient(physician)
+    ttp = Indication.objects.get(disease__startswith="Thrombotic thrombocytopenic purpura")
+    page = create(physician, patient, **_dfpp(indication=ttp.pk)).content.decode()
+    assert "The catalogue offers no Double filtration (DFPP) for" in page
+    optia = Device.objects.get(name="Spectra Optia 1").pk
+    page = create(physician, patient, **_dfpp(device=optia, anticoagulant="acd_a")).content.decode()
+    assert "Spectra Optia 1 does not run Double filtration (DFPP)." in page
+    page = create(physician, patient, **_dfpp(fractionator="")).content.decode()
+    assert "Needed for Double filtration (DFPP)." in page
+    assert not Course.objects.filter(patient=patient).exists()
+
+
+def test_the_database_holds_a_course_to_one_modality(unit: None, physician: User) -> None:
+    patient = _pemphigus_patient(physician)
+    course = booked(physician, patient)
+    table = Course._meta.db_table
+    for sql in (
+        f"UPDATE {table} SET modality = 'dfpp' WHERE id = %s",
+        f"UPDATE {table} SET modality = 'ia' WHERE id = %s",
+        f"UPDATE {table} SET target_removal = 0.6 WHERE id = %s",
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [course.pk])
+
+
+def _start(client, procedure) -> str:
+    started = timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)
+    return client.post(
+        reverse("procedure-record", args=[procedure.pk]),
+        {
+            "outcome": "in_progress",
+            "started_at": started.strftime("%Y-%m-%d %H:%M"),
+            "consent_confirmed": "on",
+            "access_working": "on",
+        },
+    ).content.decode()
+
+
+def test_a_dfpp_session_starts_only_on_a_fibrinogen_measured_before_it(
+    unit: None, physician: User, nurse: User
+) -> None:
+    patient = _pemphigus_patient(physician)
+    course = signed(physician, patient, **_dfpp())
+    procedure = course.procedures.order_by("number").first()
+    client = logged_in(nurse)
+    page = client.get(reverse("procedure-record", args=[procedure.pk])).content.decode()
+    assert "No fibrinogen measured in the 24 h before this DFPP session" in page
+    refused = _start(client, procedure)
+    assert "starts only on a fibrinogen measured in the 24 h before it" in refused
+    assert not SessionRecord.objects.filter(procedure=procedure, started_at__isnull=False).exists()
+    make_measurement(
+        patient=patient, by=nurse, taken_at=timezone.now() - timedelta(hours=2), fibrinogen_g_per_l=Decimal("0.9")
+    )
+    page = client.get(reverse("procedure-record", args=[procedure.pk])).content.decode()
+    assert "Fibrinogen before this DFPP session: 0.9 g/L" in page and "Under the 1 g/L trigger" in page
+    started = _start(client, procedure)
+    assert "starts only on a fibrinogen" not in started
+    assert SessionRecord.objects.get(procedure=procedure).started_at is not None
+
+
+def test_signing_a_dfpp_course_the_catalogue_no_longer_offers_still_names_no_category(
+    unit: None, physician: User
+) -> None:
+    """An order signed after the row was taken out of use says so, not TPE's category."""
+    patient = _pemphigus_patient(physician)
+    course = booked(physician, patient, **_dfpp())
+    IndicationModality.objects.filter(modality="dfpp").delete()
+    sign(logged_in(physician), course)
+    course.refresh_from_db()
+    order = printing.plans.order_for(course)
+    assert order.indication.asfa_category == ""

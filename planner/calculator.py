@@ -496,6 +496,8 @@ def _dfpp_rows(plan: ExchangePlan) -> list[ResultRow]:
     shown, settings_, result = plan.rounded, plan.request.dfpp, plan.rounded["dfpp"]
     fractionator, fluids, products = settings_.fractionator, shown["replacement"], plan.request.products
     removed_igg = f"{fractionator.removed(fractionator.sc_igg):g}"
+    # A selective-exchange filter discards all it filters.
+    ratio = settings_.discard_ratio if fractionator.sieving == "returned" else 1
     removed_albumin = f"{fractionator.removed(fractionator.sc_albumin):g}"
     sieving = (
         _("%(name)s: sieving coefficients IgG %(igg)s, albumin %(albumin)s, fraction returned")
@@ -524,7 +526,7 @@ def _dfpp_rows(plan: ExchangePlan) -> list[ResultRow]:
         ResultRow(
             _("Discard = replacement"),
             _ml(result["discard_ml"]),
-            f"{shown['processed_plasma_ml']} mL × {settings_.discard_ratio:g}",
+            f"{shown['processed_plasma_ml']} mL × {ratio:g}",
         ),
         ResultRow(
             _("Albumin concentration of the replacement"),
@@ -547,7 +549,7 @@ def _dfpp_rows(plan: ExchangePlan) -> list[ResultRow]:
         ResultRow(
             _("Plasma flow; discard flow"),
             f"{settings_.plasma_flow_ml_per_min:g}; {result['discard_flow_ml_per_min']:g}\u00a0mL/min",
-            f"{settings_.plasma_flow_ml_per_min:g} mL/min × {settings_.discard_ratio:g}",
+            f"{settings_.plasma_flow_ml_per_min:g} mL/min × {ratio:g}",
         ),
     ]
 
@@ -656,13 +658,18 @@ def result_rows(plan: ExchangePlan) -> list[ResultRow]:
             f"{shown['duration_min']}\u00a0min",
             f"{shown['inlet_volume_ml']} mL ÷ {device.inlet_flow_ml_per_min:g} mL/min"
             if request.modality == "tpe"
-            else f"{shown['processed_plasma_ml']} mL ÷ "
+            else str(_("the longer of"))
+            + f" {shown['inlet_volume_ml']} mL ÷ {device.inlet_flow_ml_per_min:g} mL/min "
+            + str(_("and"))
+            + f" {shown['processed_plasma_ml']} mL ÷ "
             f"{(request.dfpp or request.ia).plasma_flow_ml_per_min:g} mL/min " + str(_("plasma flow")),
         ),
         ResultRow(
             _("Calcium gluconate 10 %"),
             f"{shown['calcium_gluconate_ml']:g}\u00a0mL",
-            f"{plan.policy.calcium_ml_per_litre:g} mL/L × {fluids['total_ml'] / 1000:.2f} L " + str(_("returned")),
+            f"{plan.policy.calcium_ml_per_litre:g} mL/L × "
+            f"{(fluids['total_ml'] if request.modality == 'tpe' else shown['processed_plasma_ml']) / 1000:.2f} L "
+            + str(_("returned")),
             _("Weinstein, J Clin Apher 1996"),
         ),
         ResultRow(

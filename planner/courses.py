@@ -136,6 +136,7 @@ def sign(course: Course, *, by: object, seen_digest: str) -> Course:
     departure = plans.unexplained_departures(course, live.plan)
     if departure:
         raise WorkflowError(departure)
+    plans.check_modality_offered(course)
     course.status, course.signed_by, course.signed_at = Course.Status.SIGNED, by, timezone.now()
     course.frozen_plan = plans.freeze(course, live)
     course.estimated_duration_min = live.plan.rounded["duration_min"]

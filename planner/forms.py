@@ -28,6 +28,7 @@ from planner.models import (
     Device,
     Fractionator,
     Indication,
+    IndicationModality,
     IssuedProduct,
     Measurement,
     Patient,
@@ -287,6 +288,7 @@ class CourseForm(forms.ModelForm):
         self.fields["amendment_reason"].required = amending
         self.fields["prescription"].required = False
         self.fields["modality"].required = False
+        self._offer_modalities()
         self.fields["fractionator"].queryset = Fractionator.objects.filter(is_active=True)
         self.fields["column"].queryset = AdsorptionColumn.objects.filter(is_active=True)
         if not amending:
@@ -306,6 +308,23 @@ class CourseForm(forms.ModelForm):
             return Method.NADLER
         age = patient.age_for_calculation(timezone.localdate())
         return default_method(age, float(weight.value), plans.policy_from_settings().paediatric)
+
+    def _offer_modalities(self) -> None:
+        """TPE, and the DFPP or IA the catalogue lists for the indication, each with its ASFA category."""
+        key = self.add_prefix("indication")
+        chosen = self.data.get(key) if self.is_bound else self.initial.get("indication", self.instance.indication_id)
+        chosen = getattr(chosen, "pk", chosen)
+        if not str(chosen or "").isdigit():
+            return
+        rows = IndicationModality.objects.filter(indication_id=int(chosen), is_active=True)
+        offered = {row.modality: row for row in rows}
+        self.fields["modality"].choices = [
+            (value, label)
+            if value == Course.Modality.TPE
+            else (value, f"{label} — ASFA {offered[value].category}/{offered[value].grade}")
+            for value, label in Course.Modality.choices
+            if value == Course.Modality.TPE or value in offered
+        ]
 
     def _clean_modality(self, cleaned: dict) -> None:
         """TPE, or DFPP or IA where the catalogue offers it for the indication, on a device that runs it,
@@ -330,7 +349,7 @@ class CourseForm(forms.ModelForm):
                 _("The catalogue offers no %(modality)s for %(indication)s.")
                 % {"modality": Course.Modality(modality).label, "indication": indication},
             )
-        runs = device.runs_dfpp if modality == Course.Modality.DFPP else getattr(device, "runs_ia", False)
+        runs = device is not None and (device.runs_dfpp if modality == Course.Modality.DFPP else device.runs_ia)
         if device is not None and not runs:
             self.add_error(
                 "device",

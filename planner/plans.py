@@ -503,12 +503,31 @@ def live_plan(course: Course) -> ExchangePlan:
 # --- the frozen order -------------------------------------------------------------------------
 
 
+def check_modality_offered(course: Course) -> None:
+    """At signing, against the catalogue as it is then: DFPP or IA still listed for the indication, the
+    fractionator or column still in stock, the device still running it."""
+    if course.modality == Course.Modality.TPE:
+        return
+    label = course.get_modality_display()
+    if not course.indication.modalities.filter(modality=course.modality, is_active=True).exists():
+        raise WorkflowError(
+            _("The catalogue no longer offers %(modality)s for %(indication)s: amend the order.")
+            % {"modality": label, "indication": course.indication}
+        )
+    part = course.fractionator if course.modality == Course.Modality.DFPP else course.column
+    if part is None or not part.is_active:
+        raise WorkflowError(_("%(part)s is no longer in stock: choose another.") % {"part": part})
+    runs = course.device.runs_dfpp if course.modality == Course.Modality.DFPP else course.device.runs_ia
+    if not runs:
+        raise WorkflowError(_("%(device)s does not run %(modality)s.") % {"device": course.device, "modality": label})
+
+
 def indication_values(indication: Indication, modality: str = Modality.TPE) -> dict[str, Any]:
     """The indication's catalogue values an order uses; for DFPP or IA, also that modality's category
     and grade (ASFA rates each modality on its own)."""
     extra: dict[str, Any] = {}
     if modality != Modality.TPE:
-        row = indication.modalities.filter(modality=modality).first()
+        row = indication.modalities.filter(modality=modality, is_active=True).first()
         extra = {
             "modality": str(modality),
             "modality_category": row.category if row else "",
@@ -633,6 +652,11 @@ class IndicationAsOrdered(IndicationWords):
     modality_needs_checking: bool = False
 
     @property
+    def is_not_recommended(self) -> bool:
+        """ASFA category IV for the procedure ordered (a DFPP or IA row has its own category)."""
+        return self.asfa_category == "IV"
+
+    @property
     def asfa_category(self) -> str:
         """The category of the modality ordered: TPE's, or the DFPP or IA row's."""
         return self.modality_category if self.modality != "tpe" else self.category
@@ -746,8 +770,10 @@ def session_replan(course: Course, procedure: Procedure, fibrinogen_g_per_l: Dec
         ),
         plan.policy.fluid_thresholds(),
     )
-    if proposal.shares.plasma > signed_shares.plasma:
-        # That day's fibrinogen asks for more plasma than the order gives.
+    if proposal.shares.plasma > signed_shares.plasma and plan.request.modality is Modality.TPE:
+        # That day's fibrinogen asks for more plasma than the order gives. (DFPP and IA keep what was
+        # signed: their replacement is the fractionator's albumin, or none; the doses of fibrinogen
+        # products and the warning are on the order, and the record page shows that day's value.)
         shares, reasons = proposal.shares, list(proposal.reasons)
     else:
         # The fluids the physician signed are a floor: a normal fibrinogen never takes plasma away, but
@@ -765,7 +791,12 @@ def session_replan(course: Course, procedure: Procedure, fibrinogen_g_per_l: Dec
             Message(words, value=f"{fibrinogen_g_per_l.normalize():f}", trigger=f"{trigger:g}"),
             *(reason for reason in proposal.reasons if proposal.is_delay_advised),
         ]
-    fluids = replacement(plan.exchange_volume_ml, replace(plan.request.fluids, shares=shares), plan.request.products)
+    if plan.request.modality is Modality.TPE:
+        fluids = replacement(
+            plan.exchange_volume_ml, replace(plan.request.fluids, shares=shares), plan.request.products
+        )
+    else:
+        fluids = plan.replacement
     return {
         "choice": proposal.choice.value if shares is proposal.shares else "as_signed",
         **shares.as_fractions(),

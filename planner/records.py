@@ -36,6 +36,7 @@ DEVIATION_KINDS = {
     "albumin_beyond_issued": gettext_lazy("Albumin beyond what was issued"),
     "plasma_beyond_issued": gettext_lazy("Plasma beyond what was issued"),
     "issued_not_given": gettext_lazy("Issued and not given"),
+    "dfpp_fibrinogen_low": gettext_lazy("DFPP started on a fibrinogen under the trigger"),
 }
 
 
@@ -43,7 +44,8 @@ def deviations(record: SessionRecord, plan: ExchangePlan) -> list[Deviation]:
     """Where what happened differs from the order by more than the unit's margins (settings)."""
     found = []
     planned = plan.as_dict()
-    if record.plasma_removed_ml:
+    # Immunoadsorption removes no plasma (the column returns it): nothing to compare.
+    if record.plasma_removed_ml and planned["exchange_volume_ml"]:
         share = record.plasma_removed_ml / planned["exchange_volume_ml"]
         if share < settings.MIN_EXCHANGED_FRACTION:
             found.append(
@@ -63,6 +65,7 @@ def deviations(record: SessionRecord, plan: ExchangePlan) -> list[Deviation]:
                 % {"balance": balance, "target": target},
             )
         )
+    found += dfpp_fibrinogen_deviation(record, record.procedure, plan)
     if record.started_at and record.ended_at:
         minutes = (record.ended_at - record.started_at).total_seconds() / 60
         if minutes > planned["duration_min"] * settings.DURATION_OVERRUN_FACTOR:
@@ -227,13 +230,26 @@ def dfpp_fibrinogen(procedure: Procedure, plan: ExchangePlan, at: datetime) -> S
     DFPP takes fibrinogen steeply and no fractionator's coefficient for it is verified, so nothing
     projects it: each DFPP session starts only on a measured value.
     """
-    window = timedelta(hours=settings.DFPP_FIBRINOGEN_WITHIN_HOURS)
+    since = at - timedelta(hours=settings.DFPP_FIBRINOGEN_WITHIN_HOURS)
+    # A value from before an earlier session of the course is stale: that session took fibrinogen.
+    earlier = (
+        SessionRecord.objects.filter(
+            procedure__course__patient_id=procedure.course.patient_id, started_at__isnull=False, started_at__lt=at
+        )
+        .exclude(procedure=procedure)
+        .order_by("-started_at")
+        .values_list("started_at", "ended_at")
+        .first()
+    )
+    if earlier is not None:
+        since = max(since, earlier[1] or earlier[0])
     found = (
         Measurement.objects.filter(
             patient_id=procedure.course.patient_id,
             fibrinogen_g_per_l__isnull=False,
-            taken_at__lte=at,
-            taken_at__gte=at - window,
+            # A start is typed to the minute: a value measured within that minute is before it.
+            taken_at__lt=at + timedelta(minutes=1),
+            taken_at__gte=since,
         )
         .order_by("-taken_at")
         .values_list("fibrinogen_g_per_l", "taken_at")
@@ -245,13 +261,30 @@ def dfpp_fibrinogen(procedure: Procedure, plan: ExchangePlan, at: datetime) -> S
 
 
 def check_dfpp_may_start(procedure: Procedure, plan: ExchangePlan, started_at: datetime) -> None:
-    """Refuse starting a DFPP session without a fibrinogen measured in the hours before it."""
+    """Refuse starting a DFPP session without a fibrinogen measured in the hours before it (and after
+    any earlier session)."""
     if plan.dfpp is None or dfpp_fibrinogen(procedure, plan, started_at) is not None:
         return
     raise WorkflowError(
         _(
-            "A double filtration session starts only on a fibrinogen measured in the %(hours)s h before it: "
-            "record it on the patient's page first."
+            "A double filtration session starts only on a fibrinogen measured in the %(hours)s h before it "
+            "and after any earlier session: record it first (Fibrinogen today on the course page)."
         )
         % {"hours": f"{settings.DFPP_FIBRINOGEN_WITHIN_HOURS:g}"}
     )
+
+
+def dfpp_fibrinogen_deviation(record: SessionRecord, procedure: Procedure, plan: ExchangePlan) -> list[Deviation]:
+    """A DFPP session started on a fibrinogen under the trigger: a deviation that needs its reason."""
+    if plan.dfpp is None or record.started_at is None:
+        return []
+    measured = dfpp_fibrinogen(procedure, plan, record.started_at)
+    if measured is None or not measured.is_below_trigger:
+        return []
+    return [
+        Deviation(
+            "dfpp_fibrinogen_low",
+            _("Double filtration started on a fibrinogen of %(value)s g/L, under the %(trigger)s g/L trigger.")
+            % {"value": f"{measured.value.normalize():f}", "trigger": f"{measured.trigger:g}"},
+        )
+    ]

@@ -136,6 +136,7 @@ STANDARD_MODALITIES = [
     ("Pemphigus vulgaris", "severe", "dfpp", "III", "2C", ""),
     ("Pemphigus vulgaris", "severe", "ia", "III", "2C", "IA 2–4 TBV as transcribed"),
     ("Kidney transplantation, ABO incompatible", "desensitisation, living donor", "ia", "I", "1B", "IA 1.5–2.5 TPV"),
+    ("Dilated cardiomyopathy, idiopathic", "", "ia", "II", "1B", ""),
     ("Guillain-Barre syndrome (AIDP)", "primary treatment", "ia", "I", "1B", "up to 3 TPV"),
     ("Cryoglobulinaemia", "severe/symptomatic", "dfpp", "II", "2A", ""),
     ("Cryoglobulinaemia", "severe/symptomatic", "ia", "II", "2B", ""),

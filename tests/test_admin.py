@@ -21,6 +21,8 @@ def test_an_administrator_edits_an_indication(superuser: User) -> None:
     form = client.get(url).context["adminform"].form
     data = {name: form[name].value() for name in form.fields} | {"default_sessions": 8, "course_notes": "Local note"}
     data = {key: ("" if value is None else value) for key, value in data.items()}
+    # The DFPP and IA rows are edited inline, on the same page (none here).
+    data |= {f"modalities-{key}": value for key, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0))}
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     assert Indication.objects.get().default_sessions == 8

@@ -27,7 +27,17 @@ from django.urls import URLPattern, URLResolver, reverse
 
 from planner import roles
 from planner.demo import DEMO_PRODUCTS
-from planner.models import ApiToken, Patient, PatientView, Product, SessionRecord
+from planner.models import (
+    AdsorptionColumn,
+    ApiToken,
+    Fractionator,
+    IndicationModality,
+    Patient,
+    PatientView,
+    Product,
+    SessionRecord,
+)
+from planner.standard_catalogue import STANDARD_COLUMNS, STANDARD_FRACTIONATORS
 from tests.access_table import ADMIN_ACTIONS, ADMIN_MODELS, ADMIN_SITE, ROLES, STAFF, model_expected, site_expected
 from tests.conftest import logged_in
 from tests.factories import (
@@ -118,6 +128,11 @@ def objects(staff_roles: None) -> dict[str, dict[str, object]]:
         "planner.indication": course.indication,
         "planner.device": device,
         "planner.product": product,
+        "planner.fractionator": Fractionator.objects.create(**STANDARD_FRACTIONATORS[0], is_verified=False),
+        "planner.adsorptioncolumn": AdsorptionColumn.objects.create(**STANDARD_COLUMNS[0], is_verified=False),
+        "planner.indicationmodality": IndicationModality.objects.create(
+            indication=course.indication, modality="dfpp", category="III", grade="2C", source="test"
+        ),
         "planner.patient": patient,
         "planner.measurement": make_measurement(patient=patient, by=author),
         "planner.apitoken": token,

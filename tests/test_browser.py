@@ -552,3 +552,169 @@ def test_approvals_consents_and_the_bedside_check_in_the_browser(
     context.close()
     check = BedsideCheck.objects.get()
     assert (check.first_by.username, check.second_by.username) == ("nurse", "nurse2")
+
+
+ISSUE_16 = Path(__file__).resolve().parent.parent / "test-artifacts" / "issue-16"
+
+
+def _measured_patient(mrn: str, sex: str, born: str, **values: str) -> Patient:
+    from decimal import Decimal
+
+    by = User.objects.get(username="physician")
+    patient = Patient.objects.create(
+        mrn=mrn, family_name="测试", given_name=mrn[-1], sex=sex, date_of_birth=born, created_by=by, updated_by=by
+    )
+    Measurement.objects.create(
+        patient=patient,
+        taken_at=timezone.now() - timedelta(hours=3),
+        entered_by=by,
+        updated_by=by,
+        **{name: Decimal(value) for name, value in values.items()},
+    )
+    return patient
+
+
+def _order_pdf(page: "Page", course: Course, name: str) -> str:
+    """The order sheet as the physician downloads it, kept with a picture of its first page; its text."""
+    pdf = page.request.get(f"/courses/{course.pk}/order.pdf")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    ISSUE_16.mkdir(parents=True, exist_ok=True)
+    (ISSUE_16 / f"{name}.pdf").write_bytes(pdf.body())
+    if not shutil.which("pdftotext"):
+        return ""
+    subprocess.run(["pdftoppm", "-png", "-r", "70", str(ISSUE_16 / f"{name}.pdf"), str(ISSUE_16 / name)], check=True)
+    text = subprocess.run(
+        ["pdftotext", str(ISSUE_16 / f"{name}.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return " ".join(text.split())
+
+
+def _prescribe(doctor: Session, patient: Patient, disease: str, fields: dict[str, str], step: str) -> Course:
+    """New course, fields filled, draft saved, sessions booked and the order signed, through the pages."""
+    page = doctor.page
+    page.goto(f"/patients/{patient.pk}/courses/new/")
+    page.select_option("#pick-indication", str(Indication.objects.get(disease=disease).pk))
+    page.click("main button:has-text('Continue')")
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    for selector, value in fields.items():
+        if page.locator(selector).evaluate("e => e.tagName") == "SELECT":
+            page.select_option(selector, label=value) if not value.islower() else page.select_option(selector, value)
+        else:
+            page.fill(selector, value)
+    page.fill("#id_first_on", _next_weekday(timezone.localdate() + timedelta(days=1)).isoformat())
+    page.wait_for_timeout(1200)  # htmx's live panel after 400 ms of quiet
+    doctor.shot(f"{step}-live")
+    page.screenshot(path=ISSUE_16 / f"{step}-course-form.png", full_page=True)
+    page.click("main button:has-text('Save draft')")
+    page.wait_for_load_state()
+    course = Course.objects.filter(patient=patient).latest("pk")
+    page.click("text=Book these sessions")
+    page.wait_for_load_state()
+    page.locator("main form[action$='/sign/'] button").click()
+    page.wait_for_load_state()
+    course.refresh_from_db()
+    assert course.status == Course.Status.SIGNED, page.locator("main").inner_text()[:2000]
+    doctor.shot(f"{step}-signed")
+    page.screenshot(path=ISSUE_16 / f"{step}-course-page.png", full_page=True)
+    return course
+
+
+def test_a_dfpp_course_and_a_childs_course_from_prescription_to_the_first_start(
+    browser: "Browser", live_server: object, staff: dict[str, User]
+) -> None:
+    """Issue 16, done when: a DFPP course for pemphigus (EC-20W, 60 % IgG removal) and a paediatric TEN
+    course (a 10 kg child: 700 mL of blood, so the 141 mL circuit is over 15 % and a prime is required)
+    are prescribed, booked, signed, printed and started in the browser."""
+    base = live_server.url
+    ISSUE_16.mkdir(parents=True, exist_ok=True)
+    adult = _measured_patient("E2E-DFPP", "male", "1970-05-01", weight_kg="70", height_cm="175", haematocrit="0.40")
+    child = _measured_patient(
+        "E2E-TEN",
+        "female",
+        f"{timezone.localdate().year - 2}-01-15",
+        weight_kg="10",
+        height_cm="80",
+        haematocrit="0.33",
+        fibrinogen_g_per_l="2.2",
+    )
+
+    doctor = Session(browser, base, "physician")
+    dfpp_course = _prescribe(
+        doctor,
+        adult,
+        "Pemphigus vulgaris",
+        {
+            "#id_modality": "dfpp",
+            "#id_fractionator": "Cascadeflo EC-20W",
+            "#id_target_removal": "0.60",
+            "#id_albumin_g_per_dl": "3.5",
+            "#id_device": "Membrane separator 1",
+            "#id_anticoagulant": "heparin",
+            "#id_sessions_count": "2",
+        },
+        "60-dfpp",
+    )
+    main = doctor.page.locator("main")
+    expect(main).to_contain_text("Double filtration (DFPP)")
+    expect(main).to_contain_text("2947 mL of plasma processed")
+    text = _order_pdf(doctor.page, dfpp_course, "61-dfpp-order")
+    if text:
+        assert "Double filtration plasmapheresis order" in text and "Cascadeflo EC-20W" in text
+        assert "category III, grade 2C" in text and "61.9 g in the 589 mL discard (10.5 %)" in text
+        assert "a fibrinogen measured before each session is required" in text
+
+    ten_course = _prescribe(
+        doctor,
+        child,
+        "Toxic epidermal necrolysis",
+        {"#id_sessions_count": "1", "#id_plasma_volumes": "1.0"},
+        "62-ten-child",
+    )
+    expect(doctor.page.locator("main")).to_contain_text("a prime is required")
+    text = _order_pdf(doctor.page, ten_course, "63-ten-child-order")
+    if text:
+        assert "Paediatric" in text or "paediatric" in text
+        assert "Prime: red cells" in text and "over 15 %: a prime is required" in text
+        assert "at most 8.4 mL/min" in text
+    doctor.close()
+
+    # -- The nurse: the DFPP session waits for that day's fibrinogen, then starts; the child's starts. --
+    nurse = Session(browser, base, "nurse")
+    page = nurse.page
+    first = dfpp_course.procedures.order_by("number").first()
+    page.goto(f"/procedures/{first.pk}/record/")
+    expect(page.locator("[data-dfpp-fibrinogen]")).to_contain_text("No fibrinogen measured in the 24 h")
+    page.goto(f"/courses/{dfpp_course.pk}/")
+    page.fill(f"#fib-{first.pk}", "1.8")
+    page.locator(f"#fib-{first.pk}").locator("xpath=..").locator("button").click()
+    page.wait_for_load_state()
+    page.goto(f"/procedures/{first.pk}/record/")
+    expect(page.locator("[data-dfpp-fibrinogen]")).to_contain_text("Fibrinogen before this DFPP session: 1.8 g/L")
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    page.check("#id_consent_confirmed")
+    page.check("#id_access_working")
+    page.fill("#id_started_at", now.strftime("%Y-%m-%d %H:%M"))
+    page.select_option("#id_outcome", "in_progress")
+    page.fill("#id_deviation_reason", "Brought forward: the unit had a free slot.")
+    page.click("main button:has-text('Save the record')")
+    page.wait_for_load_state()
+    started = SessionRecord.objects.filter(procedure=first, started_at__isnull=False).exists()
+    assert started, page.locator("main").inner_text()[:3000]
+    nurse.shot("64-dfpp-started")
+    page.screenshot(path=ISSUE_16 / "64-dfpp-session-started.png", full_page=True)
+
+    session = ten_course.procedures.get()
+    page.goto(f"/procedures/{session.pk}/record/")
+    expect(page.locator("main")).to_contain_text("a prime is required")
+    page.check("#id_consent_confirmed")
+    page.check("#id_access_working")
+    page.fill("#id_started_at", now.strftime("%Y-%m-%d %H:%M"))
+    page.select_option("#id_outcome", "in_progress")
+    page.fill("#id_deviation_reason", "Brought forward: the unit had a free slot.")
+    page.click("main button:has-text('Save the record')")
+    page.wait_for_load_state()
+    assert SessionRecord.objects.get(procedure=session).started_at is not None
+    nurse.shot("65-ten-child-started")
+    slip = page.request.get(f"/procedures/{session.pk}/slip.pdf")
+    assert slip.status == 200
+    nurse.close()

@@ -265,7 +265,7 @@ def test_the_course_history_shows_each_fields_before_and_after_in_local_time(ord
     signed_at = timezone.localtime(order.signed_at).strftime("%Y-%m-%d %H:%M")
     assert signed_at in page and "CST" in page
     assert re.search(r"Status:</strong>\s*draft\s*&nbsp;&rarr;&nbsp;&nbsp;signed", page)
-    assert re.search(r"Plan as signed:</strong>\s*—\s*&nbsp;&rarr;&nbsp;&nbsp;stored \(format 1\)", page)
+    assert re.search(r"Plan as signed:</strong>\s*—\s*&nbsp;&rarr;&nbsp;&nbsp;stored \(format 2\)", page)
 
 
 def test_that_days_normal_fibrinogen_never_takes_away_plasma_that_was_signed(

@@ -274,7 +274,12 @@ def test_the_course_form_offers_dfpp_only_where_the_catalogue_does_and_on_a_devi
     patient = _pemphigus_patient(physician)
     ttp = Indication.objects.get(disease__startswith="Thrombotic thrombocytopenic purpura")
     page = create(physician, patient, **_dfpp(indication=ttp.pk)).content.decode()
-    assert "The catalogue offers no Double filtration (DFPP) for" in page
+    # The form does not offer it for this indication; a crafted POST is refused.
+    assert "Select a valid choice. dfpp is not one of the available choices." in page
+    offered = create(physician, patient, indication=ttp.pk).context["form"].fields["modality"].choices
+    assert [value for value, _label in offered] == ["tpe"]
+    pemphigus = create(physician, patient, **_dfpp(fractionator="")).context["form"].fields["modality"].choices
+    assert dict(pemphigus)["dfpp"] == "Double filtration (DFPP) — ASFA III/2C"
     optia = Device.objects.get(name="Spectra Optia 1").pk
     page = create(physician, patient, **_dfpp(device=optia, anticoagulant="acd_a")).content.decode()
     assert "Spectra Optia 1 does not run Double filtration (DFPP)." in page
@@ -331,14 +336,180 @@ def test_a_dfpp_session_starts_only_on_a_fibrinogen_measured_before_it(
     assert SessionRecord.objects.get(procedure=procedure).started_at is not None
 
 
-def test_signing_a_dfpp_course_the_catalogue_no_longer_offers_still_names_no_category(
-    unit: None, physician: User
-) -> None:
-    """An order signed after the row was taken out of use says so, not TPE's category."""
+def test_signing_checks_the_catalogue_again(unit: None, physician: User) -> None:
+    """Withdrawn after the draft: the DFPP row of the indication, then the fractionator. Signing refuses."""
     patient = _pemphigus_patient(physician)
     course = booked(physician, patient, **_dfpp())
-    IndicationModality.objects.filter(modality="dfpp").delete()
+    row = IndicationModality.objects.get(indication=course.indication, modality="dfpp")
+    row.is_active = False
+    row.save()
+    page = sign(logged_in(physician), course)
+    course.refresh_from_db()
+    assert course.status == Course.Status.DRAFT
+    assert "no longer offers Double filtration (DFPP)" in page.content.decode() or page.status_code == 302
+    row.is_active = True
+    row.save()
+    FractionatorRow.objects.filter(pk=course.fractionator_id).update(is_active=False)
     sign(logged_in(physician), course)
     course.refresh_from_db()
+    assert course.status == Course.Status.DRAFT
+
+
+def test_that_days_fibrinogen_keeps_a_dfpp_sessions_replacement_as_signed(unit: None, physician: User) -> None:
+    """The session re-plan of TPE (plasma for a low fibrinogen, 5 % albumin) must not turn the DFPP
+    discard's 7 vials into a 5 % solution's 3, nor add plasma: the order's doses and warning stand."""
+    from planner import courses
+
+    patient = _pemphigus_patient(physician)
+    course = signed(physician, patient, **_dfpp())
+    first = course.procedures.order_by("number").first()
+    for value in ("2.4", "0.8"):
+        replanned = courses.record_session_fibrinogen(first, Decimal(value), by=physician).fluid_plan
+        assert replanned["replacement"]["albumin_vials"] == 7 and replanned["replacement"]["plasma_units"] == 0
+        assert not replanned["differs_from_order"]
+
+
+def test_a_selective_exchange_filter_discards_all_it_processes() -> None:
+    """EC-4A (SC = what passes into the discard): the whole 6630 mL is discarded and replaced, not 20 % of it."""
+    ec_4a = Fractionator("Evacure EC-4A", sc_igg=0.4, sc_albumin=0.6, sieving=Sieving.DISCARDED)
+    result = dfpp(DfppSettings(ec_4a, target_removal=0.60, albumin_g_per_dl=3.5), TPV_A)
+    assert result.discard_ml == result.processed_plasma_ml
+    # 139.2 g in 6630 mL: 2.1 %, what the patient's plasma held (3.5 g/dL × 0.6).
+    assert round(result.discard_albumin_percent, 1) == 2.1
+
+
+def test_dfpp_and_ia_return_the_processed_plasma_for_the_calcium_and_take_the_slower_flow() -> None:
+    plan = plan_exchange(DFPP_A)
+    # 10 mL per litre returned: the 2947 mL processed -> 29.5 mL.
+    assert plan.rounded["calcium_gluconate_ml"] == 29.5
+    # Optia defaults (inlet 60 mL/min): 2947 ÷ (0.6 × 0.87) × 10/9 = 6273 mL ÷ 60 = 105 min, over 2947 ÷ 30 = 98.
+    assert plan.rounded["duration_min"] == round(plan.numbers.inlet_volume_ml / 60)
+    assert plan.rounded["plasma_volumes"] is None and plan.rounded["processed_plasma_volumes"] == 1.018
+
+
+def test_ia_by_a_fixed_volume_is_refused_beyond_four_plasma_volumes() -> None:
+    from planner.core.exchange import InputError, Prescription
+
+    protein_a = Column("Protein A pair")
+    with pytest.raises(InputError) as refused:
+        plan_exchange(
+            replace(
+                EXAMPLE_A,
+                modality=Modality.IA,
+                ia=IaSettings(protein_a),
+                prescription=Prescription.FIXED_ML,
+                prescribed_amount=15000,
+            )
+        )
+    assert refused.value.field == "prescribed_amount"
+
+
+def test_the_catalogue_has_ia_for_dilated_cardiomyopathy(unit: None) -> None:
+    row = IndicationModality.objects.get(indication__disease="Dilated cardiomyopathy, idiopathic", modality="ia")
+    assert (row.category, row.grade) == ("II", "1B")
+
+
+def test_a_course_form_without_a_device_is_refused_not_a_500(unit: None, physician: User) -> None:
+    patient = _pemphigus_patient(physician)
+    response = create(physician, patient, **_dfpp(device=""))
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+
+
+def test_an_ia_session_records_plasma_without_a_500(unit: None, physician: User, nurse: User) -> None:
+    from planner.models import AdsorptionColumn
+
+    patient = make_patient(by=physician, mrn="IA-1", sex="male")
+    make_measurement(patient=patient, by=physician)
+    gbs = Indication.objects.get(disease="Guillain-Barre syndrome (AIDP)")
+    course = signed(
+        physician,
+        patient,
+        indication=gbs.pk,
+        modality="ia",
+        column=AdsorptionColumn.objects.get(name="Immusorba TR-350").pk,
+        plasma_volumes="2.5",
+        device=Device.objects.get(name="Membrane separator 1").pk,
+        anticoagulant="heparin",
+        sessions_count="1",
+    )
+    assert course.status == Course.Status.SIGNED
+    procedure = course.procedures.get()
+    client = logged_in(nurse)
+    started = timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)
+    response = client.post(
+        reverse("procedure-record", args=[procedure.pk]),
+        {
+            "outcome": "in_progress",
+            "started_at": started.strftime("%Y-%m-%d %H:%M"),
+            "consent_confirmed": "on",
+            "access_working": "on",
+            "plasma_removed_ml": "1900",
+            "deviation_reason": "Brought forward.",
+        },
+    )
+    assert response.status_code in (200, 302)
+    page = client.get(reverse("procedure-record", args=[procedure.pk]))
+    assert page.status_code == 200 and "Plasma processed (mL)" in page.content.decode()
+
+
+def test_a_dfpp_fibrinogen_from_before_an_earlier_session_does_not_count(
+    unit: None, physician: User, nurse: User
+) -> None:
+    patient = _pemphigus_patient(physician, fibrinogen_hours_ago=20)
+    course = signed(physician, patient, **_dfpp())
+    first, second = course.procedures.order_by("number")
+    SessionRecord.objects.create(
+        procedure=first,
+        recorded_by=nurse,
+        started_at=timezone.now() - timedelta(hours=18),
+        ended_at=timezone.now() - timedelta(hours=16),
+    )
+    assert "starts only on a fibrinogen" in _start(logged_in(nurse), second)
+
+
+def test_moving_a_dfpp_start_before_its_fibrinogen_is_refused_and_a_low_one_is_a_deviation(
+    unit: None, physician: User, nurse: User
+) -> None:
+    from planner import records
+
+    patient = _pemphigus_patient(physician)
+    course = signed(physician, patient, **_dfpp())
+    first = course.procedures.order_by("number").first()
+    make_measurement(
+        patient=patient, by=nurse, taken_at=timezone.now() - timedelta(minutes=30), fibrinogen_g_per_l=Decimal("0.8")
+    )
+    client = logged_in(nurse)
+    assert "starts only on a fibrinogen" not in _start(client, first)
+    record = SessionRecord.objects.get(procedure=first)
+    earlier = timezone.localtime() - timedelta(hours=2)
+    moved = client.post(
+        reverse("procedure-record", args=[first.pk]),
+        {
+            "outcome": "in_progress",
+            "started_at": earlier.strftime("%Y-%m-%d %H:%M"),
+            "consent_confirmed": "on",
+            "access_working": "on",
+        },
+    ).content.decode()
+    assert "starts only on a fibrinogen" in moved
+    record.refresh_from_db()
     order = printing.plans.order_for(course)
-    assert order.indication.asfa_category == ""
+    codes = [d.code for d in records.deviations(record, order.plan)]
+    assert "dfpp_fibrinogen_low" in codes
+
+
+def test_a_dfpp_session_is_never_moved_to_a_device_that_cannot_run_it(unit: None, physician: User) -> None:
+    from planner import booking
+
+    Device.objects.create(
+        name="Membrane separator 2 (TPE only)",
+        kind="membrane",
+        ecv_typical_ml=160,
+        ecv_max_ml=200,
+        plasma_removal_efficiency=Decimal("0.30"),
+    )
+    course = booked(physician, _pemphigus_patient(physician), **_dfpp())
+    names = [device.name for device in booking.equivalent_devices(course)]
+    assert names == ["Membrane separator 1"]
+    with pytest.raises(booking.BookingConflict):
+        booking.check_device_fits_order(course, Device.objects.get(name="Membrane separator 2 (TPE only)"))

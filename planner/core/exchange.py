@@ -247,7 +247,8 @@ class ExchangePlan:
             "formula": self.blood_volume.formula,
             "total_blood_volume_ml": volume(self.blood_volume.total_blood_volume_ml),
             "plasma_volume_ml": volume(self.plasma_volume_ml),
-            "plasma_volumes": fraction(self.request.plasma_volumes),
+            # DFPP is prescribed by its target removal, not plasma volumes: see processed_plasma_volumes.
+            "plasma_volumes": None if self.dfpp is not None else fraction(self.request.plasma_volumes),
             "prescription": self.request.prescription.value,
             "prescribed_amount": self.request.prescribed_amount,
             "exchange_volume_ml": volume(self.exchange_volume_ml),
@@ -545,10 +546,13 @@ def check_request(request: ExchangeRequest, policy: Policy) -> None:
 
 
 def _ia_prescribed_ml(request: ExchangeRequest, plasma_volume: float) -> float:
-    """IA's plasma to process, as prescribed: plasma volumes (ASFA's 1.5–3) or a fixed volume or mL/kg."""
+    """IA's plasma to process, as prescribed: plasma volumes (ASFA's 1.5–3) or a fixed volume or mL/kg,
+    refused beyond the plasma volumes a multiple may have (as for TPE)."""
     if request.prescription is Prescription.PLASMA_VOLUMES:
         return plasma_volume * request.plasma_volumes
-    return prescribed_exchange_ml(request, plasma_volume)
+    prescribed = prescribed_exchange_ml(request, plasma_volume)
+    equivalent_plasma_volumes(request, prescribed, plasma_volume)
+    return prescribed
 
 
 def dfpp_replacement(result: DfppResult, products: Products) -> Replacement:
@@ -731,14 +735,15 @@ def plan_exchange(
         exchange_volume_ml=processed_ml,
         haematocrit=request.haematocrit,
         total_blood_volume_ml=tbv,
-        returned_ml=fluids.total_ml,
+        # DFPP and IA return the processed plasma (less the discard, replaced): calcium per litre of it.
+        returned_ml=fluids.total_ml if request.modality is Modality.TPE else processed_ml,
         device=request.device,
         calcium_ml_per_litre=policy.calcium_ml_per_litre,
         ac_rate_limit_ml_per_min_per_l=policy.ac_rate_limit_ml_per_min_per_l,
     )
     if dfpp_result or ia_result:
-        # The filter or column runs at the plasma flow.
-        proc = replace(proc, duration_min=(dfpp_result or ia_result).duration_min)
+        # The filter or column runs at the plasma flow, the separator at the inlet flow: the slower sets the time.
+        proc = replace(proc, duration_min=max(proc.duration_min, (dfpp_result or ia_result).duration_min))
     course, session_fluids = None, ()
     if request.session_hours is not None and request.modality is Modality.TPE:
         course, session_fluids = _course(request, policy, exchange_ml)

@@ -10,7 +10,8 @@ the discard*, so that fraction is removed.
 
     processed plasma V = −ln(1 − target removal) ÷ removed(IgG) × TPV
     albumin lost (g)   = V (dL) × patient albumin (g/dL) × removed(albumin)
-    discard = replacement = V × discard ratio;  its albumin concentration = albumin lost ÷ discard
+    discard = replacement = V × discard ratio (a selective-exchange filter: all of V);
+    its albumin concentration = albumin lost ÷ discard
     discard flow = plasma flow × discard ratio; duration = V ÷ plasma flow
 
 Example A (TPV 2894.3 mL), albumin 3.5 g/dL, EC-20W (IgG 0.10, albumin 0.40 returned), 60 % IgG removal:
@@ -145,13 +146,15 @@ def dfpp(settings: DfppSettings, plasma_volume_ml: float) -> DfppResult:
     fractionator = settings.fractionator
     processed = -math.log(1 - settings.target_removal) / fractionator.removed(fractionator.sc_igg) * plasma_volume_ml
     lost = processed / 100 * settings.albumin_g_per_dl * fractionator.removed(fractionator.sc_albumin)
-    discard = processed * settings.discard_ratio
+    # A selective-exchange filter discards all it filters: the discard is the plasma processed.
+    ratio = settings.discard_ratio if fractionator.sieving is Sieving.RETURNED else 1.0
+    discard = processed * ratio
     return DfppResult(
         processed_plasma_ml=processed,
         albumin_lost_g=lost,
         discard_ml=discard,
         discard_albumin_percent=lost / discard * 100,
-        discard_flow_ml_per_min=settings.plasma_flow_ml_per_min * settings.discard_ratio,
+        discard_flow_ml_per_min=settings.plasma_flow_ml_per_min * ratio,
         duration_min=processed / settings.plasma_flow_ml_per_min,
     )
 

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 help_text="For a prescription in mL/kg (PEXIVAS: 60) or a fixed volume in mL.",
                 max_digits=6,
                 null=True,
-                verbose_name="mL/kg or mL per session",
+                verbose_name="amount per session (mL/kg or mL)",
             ),
         ),
         migrations.AddField(
@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
                 help_text="For a prescription in mL/kg (PEXIVAS: 60) or a fixed volume in mL.",
                 max_digits=6,
                 null=True,
-                verbose_name="mL/kg or mL per session",
+                verbose_name="amount per session (mL/kg or mL)",
             ),
         ),
         migrations.AddField(

@@ -123,7 +123,7 @@ class Course(models.Model):
         _("plasma volumes per session"), max_digits=3, decimal_places=2, null=True, blank=True
     )
     prescribed_amount = models.DecimalField(
-        _("mL/kg or mL per session"),
+        _("amount per session (mL/kg or mL)"),
         max_digits=6,
         decimal_places=1,
         null=True,

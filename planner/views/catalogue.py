@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from planner.forms import (
     IndicationFilterForm,
 )
-from planner.models import Device, Indication, Product
+from planner.models import AdsorptionColumn, Device, Fractionator, Indication, Product
 
 
 @require_GET
@@ -34,7 +34,15 @@ def indication_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("planner.view_device", raise_exception=True)
 def device_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "planner/device_list.html", {"devices": Device.objects.all()})
+    return render(
+        request,
+        "planner/device_list.html",
+        {
+            "devices": Device.objects.all(),
+            "fractionators": Fractionator.objects.all(),
+            "columns": AdsorptionColumn.objects.all(),
+        },
+    )
 
 
 @require_GET

@@ -87,13 +87,16 @@ def _start_refused(
     """Why the session may not start now (consents missing; for DFPP, no fibrinogen measured before it), or
     None. Only the start is checked: a record started before the unit required consents is not held up."""
     starting = saved.started_at is not None and started_before is None
+    # A DFPP start is checked again whenever its time changes: the fibrinogen must precede the start.
+    moved = saved.started_at is not None and started_before is not None and saved.started_at != started_before
     order, problem = planned[0], planned[1]
-    if not starting:
+    is_dfpp = procedure.course.modality == procedure.course.Modality.DFPP
+    if not starting and not (moved and is_dfpp):
         return None
     if order is None:
-        return problem if settings.CONSENTS_REQUIRED else None
+        return problem if settings.CONSENTS_REQUIRED or is_dfpp else None
     try:
-        if settings.CONSENTS_REQUIRED:
+        if settings.CONSENTS_REQUIRED and starting:
             consents.check_may_start(procedure.course, order)
         records.check_dfpp_may_start(procedure, order.plan, saved.started_at)
     except WorkflowError as error:

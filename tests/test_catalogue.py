@@ -15,7 +15,7 @@ from django.urls import reverse
 from planner import plans
 from planner.calculator import ExchangeForm
 from planner.catalogue import INDICATIONS_CSV, CatalogueError, load_indications
-from planner.models import Device, Indication, Product
+from planner.models import AdsorptionColumn, Device, Fractionator, Indication, Product
 from planner.standard_catalogue import load_catalogue
 from tests.conftest import logged_in
 
@@ -231,7 +231,19 @@ def test_an_administrator_marks_standard_rows_checked(db: None) -> None:
     )
     assert Device.objects.get().is_verified
     page = client.get(reverse("device-list")).content.decode()
-    assert "not checked by the unit" not in page
+    devices = page.split('id="fractionators"')[0]
+    assert "not checked by the unit" not in devices
+    # The fractionators on the same page are still the standard values until marked in their turn.
+    assert "not checked by the unit" in page.split('id="fractionators"')[1]
+    client.post(
+        reverse("admin:planner_fractionator_changelist"),
+        {"action": "mark_verified", "_selected_action": list(Fractionator.objects.values_list("pk", flat=True))},
+    )
+    client.post(
+        reverse("admin:planner_adsorptioncolumn_changelist"),
+        {"action": "mark_verified", "_selected_action": list(AdsorptionColumn.objects.values_list("pk", flat=True))},
+    )
+    assert "not checked by the unit" not in client.get(reverse("device-list")).content.decode()
     assert "not checked by the unit" in client.get(reverse("product-list")).content.decode()
 
 

@@ -170,6 +170,12 @@ EXAMPLE_A_SESSION = {
     "prescription": "plasma_volumes",
     "prescribed_amount": None,
     "fibrinogen_doses": None,
+    # TPE: the plasma processed is the plasma exchanged.
+    "modality": "tpe",
+    "processed_plasma_ml": 2894,
+    "processed_plasma_volumes": 1.0,
+    "dfpp": None,
+    "ia": None,
     # 3.8 % of the blood volume is under the 15 % that requires a prime: none.
     "prime": None,
 }

@@ -295,3 +295,135 @@ def test_a_plan_frozen_before_prescriptions_reads_as_plasma_volumes() -> None:
     del stored["plan"]["request"]["prescribed_amount"]
     plan = plan_from_json(stored)
     assert plan.request.prescription is Prescription.PLASMA_VOLUMES and plan.request.plasma_volumes == 1.0
+
+
+# --- the limits, each at its edge and just past it, with the message staff read ----------------------
+
+DFPP_EDGES = [
+    ("target_removal", 0.05, 0.95, "The target IgG removal is outside 0.05–0.95."),
+    ("albumin_g_per_dl", 1.0, 6.0, "Serum albumin (g/dL) is outside 1–6."),
+    ("discard_ratio", 0.05, 0.5, "The discard ratio is outside 0.05–0.5."),
+    ("plasma_flow_ml_per_min", 5.0, 100.0, "The plasma flow (mL/min) is outside 5–100."),
+]
+
+
+@pytest.mark.parametrize(("name", "low", "high", "message"), DFPP_EDGES, ids=[edge[0] for edge in DFPP_EDGES])
+def test_each_dfpp_input_is_taken_at_its_limits_and_refused_past_them(
+    name: str, low: float, high: float, message: str
+) -> None:
+    settings = DfppSettings(EC_20W, target_removal=0.60, albumin_g_per_dl=3.5)
+    for value in (low, high):
+        dfpp(replace(settings, **{name: value}), TPV_A)
+    for value in (low * 0.99, high * 1.01, math.nan, math.inf):
+        with pytest.raises(InputError) as refused:
+            dfpp(replace(settings, **{name: value}), TPV_A)
+        assert (refused.value.field, str(refused.value.message)) == (name, message)
+
+
+@pytest.mark.parametrize(
+    ("fractionator", "message"),
+    [
+        (Fractionator("F", sc_igg=-0.01, sc_albumin=0.4), "A sieving coefficient is between 0 and 1."),
+        (Fractionator("F", sc_igg=0.1, sc_albumin=1.01), "A sieving coefficient is between 0 and 1."),
+        (
+            Fractionator("F", sc_igg=1.0, sc_albumin=0.4),
+            "This fractionator removes no IgG: no volume reaches a target.",
+        ),
+        (
+            Fractionator("F", sc_igg=0.0, sc_albumin=0.4, sieving=Sieving.DISCARDED),
+            "This fractionator removes no IgG: no volume reaches a target.",
+        ),
+    ],
+)
+def test_a_fractionator_that_cannot_work_is_refused(fractionator: Fractionator, message: str) -> None:
+    with pytest.raises(InputError) as refused:
+        dfpp(DfppSettings(fractionator, target_removal=0.6, albumin_g_per_dl=3.5), TPV_A)
+    assert (refused.value.field, str(refused.value.message)) == ("fractionator", message)
+
+
+def test_coefficients_of_0_and_1_are_taken_where_they_still_remove_igg() -> None:
+    whole = Fractionator("F", sc_igg=0.0, sc_albumin=1.0)
+    result = dfpp(DfppSettings(whole, target_removal=0.6, albumin_g_per_dl=3.5), TPV_A)
+    # Removes all IgG and no albumin per pass: V = 0.91629 × TPV; no albumin lost.
+    assert result.processed_plasma_ml == pytest.approx(-math.log(0.4) * TPV_A)
+    assert result.albumin_lost_g == 0 and result.discard_albumin_percent == 0
+    assert result.duration_min == pytest.approx(result.processed_plasma_ml / 30)
+
+
+def test_ia_takes_an_uncapped_column_and_refuses_an_impossible_efficiency_or_flow() -> None:
+    pair = Column("Protein A pair")
+    result = immunoadsorption(IaSettings(pair, plasma_flow_ml_per_min=40), 7000.0, TPV_A)
+    assert (result.processed_plasma_ml, result.is_capped, result.duration_min) == (7000.0, False, 175.0)
+    under_cap = immunoadsorption(IaSettings(Column("TR-350", max_processed_ml=2000)), 2000.0, TPV_A)
+    assert under_cap.processed_plasma_ml == 2000 and not under_cap.is_capped
+    full = immunoadsorption(IaSettings(Column("C", igg_efficiency=1.0)), TPV_A, TPV_A)
+    assert full.removal_fraction == pytest.approx(1 - math.exp(-1))
+    for efficiency in (0.0, 1.01, -0.5):
+        with pytest.raises(InputError) as refused:
+            immunoadsorption(IaSettings(Column("C", igg_efficiency=efficiency)), 2000.0, TPV_A)
+        assert (refused.value.field, str(refused.value.message)) == (
+            "column",
+            "A column's efficiency is above 0 and at most 1.",
+        )
+    for flow in (4.9, 100.1, math.nan):
+        with pytest.raises(InputError) as refused:
+            immunoadsorption(IaSettings(pair, plasma_flow_ml_per_min=flow), 2000.0, TPV_A)
+        assert (refused.value.field, str(refused.value.message)) == (
+            "plasma_flow_ml_per_min",
+            "The plasma flow (mL/min) is outside 5–100.",
+        )
+    immunoadsorption(IaSettings(pair, plasma_flow_ml_per_min=5), 2000.0, TPV_A)
+    immunoadsorption(IaSettings(pair, plasma_flow_ml_per_min=100), 2000.0, TPV_A)
+
+
+def test_doses_that_divide_exactly_are_not_rounded_up() -> None:
+    """60 kg on 100 mL units: 600–900 mL is 6–9 units exactly; 50 mg/dL × 30 dL = 1500 mg ÷ 250 = 6."""
+    doses = fibrinogen_doses(
+        measured_g_per_l=1.0,
+        target_g_per_l=1.5,
+        weight_kg=60,
+        plasma_volume_ml=3000,
+        plasma_unit_ml=100,
+        cryo_mg_per_unit=250,
+    )
+    assert (doses.plasma_units_low, doses.plasma_units_high, doses.cryo_units) == (6, 9, 6)
+    assert (doses.measured_g_per_l, doses.target_g_per_l, doses.weight_kg) == (1.0, 1.5, 60)
+    assert (doses.plasma_volume_ml, doses.plasma_unit_ml, doses.cryo_mg_per_unit) == (3000, 100, 250)
+    assert doses.concentrate_mg == pytest.approx(50 / 1.7 * 60)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"target_g_per_l": 0.8}, "fibrinogen_target_g_per_l", "The fibrinogen target is above the measured level."),
+        ({"target_g_per_l": 0.7}, "fibrinogen_target_g_per_l", "The fibrinogen target is above the measured level."),
+        ({"cryo_mg_per_unit": 0}, "cryo_mg_per_unit", "A unit's fibrinogen and a plasma unit's volume are above 0."),
+        ({"plasma_unit_ml": 0}, "cryo_mg_per_unit", "A unit's fibrinogen and a plasma unit's volume are above 0."),
+    ],
+)
+def test_doses_refuse_what_cannot_be_dosed(changes: dict, field: str, message: str) -> None:
+    values = {
+        "measured_g_per_l": 0.8,
+        "target_g_per_l": 1.5,
+        "weight_kg": 60,
+        "plasma_volume_ml": 2500,
+        "plasma_unit_ml": 200,
+        "cryo_mg_per_unit": 250,
+    } | changes
+    with pytest.raises(InputError) as refused:
+        fibrinogen_doses(**values)
+    assert (refused.value.field, str(refused.value.message)) == (field, message)
+
+
+def test_any_positive_unit_content_is_taken_by_the_core() -> None:
+    """The settings bound what a unit enters (cryoprecipitate 50–1000 mg); the core refuses only 0 or less."""
+    doses = fibrinogen_doses(
+        measured_g_per_l=1.0,
+        target_g_per_l=1.5,
+        weight_kg=10,
+        plasma_volume_ml=500,
+        plasma_unit_ml=1,
+        cryo_mg_per_unit=1,
+    )
+    # 50 mg/dL × 5 dL = 250 mg ÷ 1 mg; 100–150 mL ÷ 1 mL.
+    assert (doses.cryo_units, doses.plasma_units_low, doses.plasma_units_high) == (250, 100, 150)

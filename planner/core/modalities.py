@@ -119,7 +119,9 @@ class IaResult:
 def _within(name: str, value: float, limits: tuple[float, float], words: str) -> None:
     low, high = limits
     if not (math.isfinite(value) and low <= value <= high):
-        raise InputError(name, _("%(what)s is outside %(low)s–%(high)s.") % {"what": words, "low": low, "high": high})
+        raise InputError(
+            name, _("%(what)s is outside %(low)s–%(high)s.") % {"what": words, "low": f"{low:g}", "high": f"{high:g}"}
+        )
 
 
 def check_dfpp(settings: DfppSettings) -> None:

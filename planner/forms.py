@@ -262,6 +262,7 @@ class CourseForm(forms.ModelForm):
             "vascular_access",
             "anticoagulant",
             "inlet_ac_ratio",
+            "inlet_flow_ml_per_min",
             "calcium_prophylaxis",
             "on_ace_inhibitor",
             "rituximab_last_at",

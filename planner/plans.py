@@ -432,7 +432,7 @@ def course_request(course: Course, catalogue: CatalogueChoice, *, sessions: Sess
         device=device_settings(
             course.device,
             inlet_ac_ratio=float(ratio) if ratio and course.anticoagulant == Course.Anticoagulant.ACD_A else None,
-            inlet_flow_ml_per_min=settings.DEFAULT_INLET_FLOW_ML_PER_MIN,
+            inlet_flow_ml_per_min=float(course.inlet_flow_ml_per_min or settings.DEFAULT_INLET_FLOW_ML_PER_MIN),
         ),
         fibrinogen_g_per_l=_float(snapshot.fibrinogen_g_per_l),
         igg_g_per_l=_float(snapshot.igg_g_per_l),

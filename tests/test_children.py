@@ -30,7 +30,7 @@ from planner.core.exchange import ExchangeRequest, plan_exchange
 from planner.models import Course, Patient
 from tests.conftest import logged_in
 from tests.factories import make_measurement, make_patient
-from tests.workflow import signed
+from tests.workflow import create, signed
 
 GIRL = {"sex": "female", "weight_kg": 20, "height_cm": 115, "haematocrit": 0.36, "age_years": 6}
 
@@ -252,3 +252,23 @@ def test_the_calculator_shows_the_ac_rate_and_the_highest_inlet_flow(unit: None,
     # 70 × 20 = 1.4 L: 60 ÷ 10 ÷ 1.4 = 4.29 mL/min/L; 1.2 × 1.4 × 10 = 16.8 mL/min.
     assert "4.29" in page and "16.8\u00a0mL/min" in page
     assert "over the 1.2 limit for a child" in page
+
+
+def test_a_childs_course_runs_at_the_inlet_flow_the_physician_sets_and_is_booked_for_it(
+    unit: None, physician: User
+) -> None:
+    """The 10 kg child at 8 mL/min, within the 8.4 mL/min ACD-A limit: no warning, and the session's
+    time and booked slot follow the flow (inlet ÷ 8), not the unit's default 60 mL/min."""
+    child = _child(physician, weight="10", height="80", born_years_ago=2, mrn="CHILD-FLOW")
+    refused = create(physician, child, method="paediatric", sessions_count="1", inlet_flow_ml_per_min="3")
+    assert "Ensure this value is greater than or equal to 5." in refused.content.decode()
+    course = signed(physician, child, method="paediatric", sessions_count="1", inlet_flow_ml_per_min="8")
+    plan = printing.plans.order_for(course).plan
+    assert plan.request.device.inlet_flow_ml_per_min == 8
+    assert "inlet_flow_over_ac_limit" not in plan.warning_codes
+    minutes = round(plan.numbers.inlet_volume_ml / 8)
+    assert course.estimated_duration_min == plan.rounded["duration_min"] == minutes
+    session = course.procedures.get()
+    assert (session.ends_at - session.starts_at).total_seconds() / 60 >= minutes
+    page = logged_in(physician).get(reverse("course-detail", args=[course.pk])).content.decode()
+    assert "inlet 8 mL/min" in page

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -167,6 +168,16 @@ class Course(models.Model):
         _("anticoagulant"), max_length=8, choices=Anticoagulant, default=Anticoagulant.ACD_A
     )
     inlet_ac_ratio = models.DecimalField(_("inlet:AC ratio"), max_digits=4, decimal_places=1, null=True, blank=True)
+    inlet_flow_ml_per_min = models.PositiveSmallIntegerField(
+        _("inlet flow (mL/min)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(300)],
+        help_text=_(
+            "Blank: the unit's default. For a child, the numbers beside show the highest flow within the "
+            "ACD-A limit; the session's time and booking follow the flow set here."
+        ),
+    )
     calcium_prophylaxis = models.BooleanField(_("calcium gluconate prophylaxis"), default=True)
     on_ace_inhibitor = models.BooleanField(_("takes an ACE inhibitor"), default=False)
     rituximab_last_at = models.DateTimeField(_("last rituximab dose"), null=True, blank=True)
@@ -251,6 +262,11 @@ class Course(models.Model):
                 name="course_modality",
             ),
             models.CheckConstraint(condition=Q(sessions_count__gte=1), name="course_has_sessions"),
+            models.CheckConstraint(
+                condition=Q(inlet_flow_ml_per_min__isnull=True)
+                | Q(inlet_flow_ml_per_min__gte=5, inlet_flow_ml_per_min__lte=300),
+                name="course_inlet_flow_range",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "cancelled"]) | Q(signed_by__isnull=False, signed_at__isnull=False),
                 name="course_signed_by_someone",

@@ -81,13 +81,12 @@ def equivalent_devices(course: Course) -> list[Device]:
     """The course's device first, then each other active device an order on it would not change
     (Device.plan_values identical to the signed ones, or to the course's device before signing)."""
     wanted = course.signed_device_values() or course.device.plan_values()
-    others = Device.objects.filter(is_active=True, **_runs(course)).exclude(pk=course.device_id).order_by("name")
+    others = (
+        Device.objects.filter(Device.running(course.modality), is_active=True)
+        .exclude(pk=course.device_id)
+        .order_by("name")
+    )
     return [course.device, *(device for device in others if device.plan_values() == wanted)]
-
-
-def _runs(course: Course) -> dict[str, bool]:
-    """What a device needs to run the course's procedure: a fractionator's or a column's place."""
-    return {"dfpp": {"runs_dfpp": True}, "ia": {"runs_ia": True}}.get(course.modality, {})
 
 
 def propose(course: Course) -> list[ProposedSlot]:
@@ -220,7 +219,7 @@ def check_device_fits_order(course: Course, device: Device) -> None:
     Another Optia with the same constants gives the same order; a device whose efficiency or
     extracorporeal volume differs would make the signed numbers wrong: that needs an amendment.
     """
-    if any(getattr(device, flag) is not value for flag, value in _runs(course).items()):
+    if not device.runs(course.modality):
         raise BookingConflict(
             _("%(device)s does not run %(modality)s.") % {"device": device, "modality": course.get_modality_display()}
         )

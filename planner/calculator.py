@@ -496,8 +496,7 @@ def _dfpp_rows(plan: ExchangePlan) -> list[ResultRow]:
     shown, settings_, result = plan.rounded, plan.request.dfpp, plan.rounded["dfpp"]
     fractionator, fluids, products = settings_.fractionator, shown["replacement"], plan.request.products
     removed_igg = f"{fractionator.removed(fractionator.sc_igg):g}"
-    # A selective-exchange filter discards all it filters.
-    ratio = settings_.discard_ratio if fractionator.sieving == "returned" else 1
+    ratio = settings_.discarded_share
     removed_albumin = f"{fractionator.removed(fractionator.sc_albumin):g}"
     sieving = (
         _("%(name)s: sieving coefficients IgG %(igg)s, albumin %(albumin)s, fraction returned")

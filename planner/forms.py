@@ -350,8 +350,7 @@ class CourseForm(forms.ModelForm):
                 _("The catalogue offers no %(modality)s for %(indication)s.")
                 % {"modality": Course.Modality(modality).label, "indication": indication},
             )
-        runs = device is not None and (device.runs_dfpp if modality == Course.Modality.DFPP else device.runs_ia)
-        if device is not None and not runs:
+        if device is not None and not device.runs(modality):
             self.add_error(
                 "device",
                 _("%(device)s does not run %(modality)s.")

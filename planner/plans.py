@@ -184,7 +184,7 @@ def modality_request(
     if kind is Modality.TPE:
         return {"modality": kind}
     if kind is Modality.DFPP:
-        if not device.runs_dfpp:
+        if not device.runs(kind):
             raise InputError("device", _("%(device)s does not run double filtration.") % {"device": device.name})
         if fractionator is None:
             raise InputError("fractionator", _("Double filtration needs a fractionator."))
@@ -213,7 +213,7 @@ def modality_request(
                 plasma_flow_ml_per_min=settings.DFPP_PLASMA_FLOW_ML_PER_MIN,
             ),
         }
-    if not device.runs_ia:
+    if not device.runs(kind):
         raise InputError("device", _("%(device)s does not run immunoadsorption.") % {"device": device.name})
     if column is None:
         raise InputError("column", _("Immunoadsorption needs a column."))
@@ -263,13 +263,8 @@ def check_plasma_for_sessions(plan: ExchangePlan, catalogue: CatalogueChoice) ->
 def first_device(modality: str = "tpe") -> Device:
     """The device a calculation uses when none is named: the first centrifugal one in service, or for DFPP
     and IA the first that runs it."""
-    found = Device.objects.filter(is_active=True)
-    if modality == Modality.DFPP:
-        found = found.filter(runs_dfpp=True)
-    elif modality == Modality.IA:
-        found = found.filter(runs_ia=True)
     # "centrifugal" sorts before "membrane".
-    device = found.order_by("kind", "name").first()
+    device = Device.objects.filter(Device.running(modality), is_active=True).order_by("kind", "name").first()
     if device is None:
         raise InputError("device", _("No device is set up: an administrator adds one under Administration → Devices."))
     return device
@@ -517,8 +512,7 @@ def check_modality_offered(course: Course) -> None:
     part = course.fractionator if course.modality == Course.Modality.DFPP else course.column
     if part is None or not part.is_active:
         raise WorkflowError(_("%(part)s is no longer in stock: choose another.") % {"part": part})
-    runs = course.device.runs_dfpp if course.modality == Course.Modality.DFPP else course.device.runs_ia
-    if not runs:
+    if not course.device.runs(course.modality):
         raise WorkflowError(_("%(device)s does not run %(modality)s.") % {"device": course.device, "modality": label})
 
 

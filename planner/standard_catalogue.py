@@ -162,11 +162,7 @@ def load_catalogue() -> CatalogueResult:
         if not Product.objects.filter(kind=values["kind"]).exists():
             Product.objects.create(**values, is_default=True, is_verified=False)
             products.append(values["name"])
-    devices = []
-    if not Device.objects.exists():
-        for values in STANDARD_DEVICES:
-            Device.objects.create(**values, is_verified=False)
-            devices.append(values["name"])
+    devices = _standard_rows(Device, STANDARD_DEVICES)
     fractionators = _standard_rows(Fractionator, STANDARD_FRACTIONATORS)
     columns = _standard_rows(AdsorptionColumn, STANDARD_COLUMNS)
     return CatalogueResult(indications, products, devices, fractionators, columns, _standard_modalities())

@@ -77,6 +77,12 @@ class DfppSettings:
     discard_ratio: float = 0.20
     plasma_flow_ml_per_min: float = 30
 
+    @property
+    def discarded_share(self) -> float:
+        """The share of the processed plasma discarded: the discard ratio, or all of it for a
+        selective-exchange filter, which discards all it filters."""
+        return self.discard_ratio if self.fractionator.sieving is Sieving.RETURNED else 1.0
+
 
 @dataclass(frozen=True)
 class DfppResult:
@@ -148,8 +154,7 @@ def dfpp(settings: DfppSettings, plasma_volume_ml: float) -> DfppResult:
     fractionator = settings.fractionator
     processed = -math.log(1 - settings.target_removal) / fractionator.removed(fractionator.sc_igg) * plasma_volume_ml
     lost = processed / 100 * settings.albumin_g_per_dl * fractionator.removed(fractionator.sc_albumin)
-    # A selective-exchange filter discards all it filters: the discard is the plasma processed.
-    ratio = settings.discard_ratio if fractionator.sieving is Sieving.RETURNED else 1.0
+    ratio = settings.discarded_share
     discard = processed * ratio
     return DfppResult(
         processed_plasma_ml=processed,

@@ -233,6 +233,20 @@ class Device(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # The flag a procedure other than TPE needs: a place for a fractionator (DFPP) or a column (IA).
+    RUNS = {"dfpp": "runs_dfpp", "ia": "runs_ia"}
+
+    def runs(self, modality: str) -> bool:
+        """Whether this device runs the procedure: TPE always, DFPP and IA when flagged."""
+        flag = self.RUNS.get(modality)
+        return flag is None or getattr(self, flag)
+
+    @classmethod
+    def running(cls, modality: str) -> Q:
+        """The devices that run the procedure, as a filter."""
+        flag = cls.RUNS.get(modality)
+        return Q(**{flag: True}) if flag else Q()
+
     def plan_values(self) -> dict[str, object]:
         """The values an order is computed with: two devices with the same values give the same order."""
         return {

@@ -30,8 +30,10 @@ needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="
 
 def _page(client: object, name: str, pk: int) -> str:
     body = client.get(reverse(name, args=[pk])).content.decode()
-    # What may differ between two readings: fresh CSRF and one-time form tokens.
-    return re.sub(rf'name="(csrfmiddlewaretoken|{submissions.FIELD})" value="[^"]+"', "", body)
+    # What may differ between two readings: fresh CSRF and one-time form tokens, and the blank
+    # forms' "taken at" that defaults to the current minute (a minute may pass between readings).
+    body = re.sub(rf'name="(csrfmiddlewaretoken|{submissions.FIELD})" value="[^"]+"', "", body)
+    return re.sub(r'(name="[\w-]*taken_at" value=")\d{4}-\d\d-\d\d \d\d:\d\d"', r'\1<now>"', body)
 
 
 def _pdf_text(client: object, name: str, pk: int) -> str:

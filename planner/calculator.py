@@ -100,7 +100,7 @@ class IndicationField(forms.Field):
         if "\x00" in text:
             # No catalogue name holds a NUL, and PostgreSQL refuses one in a query (hypothesis found the 500).
             found = found.none()
-        elif text.isdigit():
+        elif text.isascii() and text.isdigit():  # "²".isdigit() is True, and int("²") fails
             found = found.filter(pk=int(text))
         else:
             disease, _bar, indication = (part.strip() for part in text.partition("|"))

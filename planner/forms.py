@@ -315,7 +315,7 @@ class CourseForm(forms.ModelForm):
         key = self.add_prefix("indication")
         chosen = self.data.get(key) if self.is_bound else self.initial.get("indication", self.instance.indication_id)
         chosen = getattr(chosen, "pk", chosen)
-        if not str(chosen or "").isdigit():
+        if not (str(chosen or "").isascii() and str(chosen or "").isdigit()):
             return
         rows = IndicationModality.objects.filter(indication_id=int(chosen), is_active=True)
         offered = {row.modality: row for row in rows}

@@ -35,7 +35,11 @@ def calculator(request: HttpRequest) -> HttpResponse:
     if patient_id:
         if not request.user.has_perm("planner.view_patient"):
             raise PermissionDenied
-        patient = get_object_or_404(Patient, pk=patient_id) if str(patient_id).isdigit() else None
+        patient = (
+            get_object_or_404(Patient, pk=patient_id)
+            if str(patient_id).isascii() and str(patient_id).isdigit()
+            else None
+        )
         if patient is None:
             raise Http404
         log_patient_view(request, patient, "calculator")

@@ -121,7 +121,8 @@ def _save_order(course: Course, form: CourseForm, plan: ExchangePlan) -> None:
 def course_create(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     indication = None
-    if request.GET.get("indication", "").isdigit():
+    chosen = request.GET.get("indication", "")
+    if chosen.isascii() and chosen.isdigit():
         indication = get_object_or_404(Indication, pk=request.GET["indication"])
 
     def save(form: CourseForm, plan: ExchangePlan) -> Course:

@@ -381,7 +381,7 @@ def issued_product_given(request: HttpRequest, pk: int) -> HttpResponse:
         and not BedsideCheck.objects.filter(issued=issued).exists()
     ):
         messages.error(request, _("Check this unit with a second person at the bedside before recording it as given."))
-    elif not raw.isdigit() or int(raw) > issued.quantity:
+    elif not (raw.isascii() and raw.isdigit()) or int(raw) > issued.quantity:
         messages.error(
             request, _("Packages given is a whole number up to the %(issued)d issued.") % {"issued": issued.quantity}
         )

@@ -12,7 +12,16 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from planner.models import Course, Device, Indication, Measurement, Patient, Procedure, SessionRecord
+from planner.models import (
+    AdverseEvent,
+    Course,
+    Device,
+    Indication,
+    Measurement,
+    Patient,
+    Procedure,
+    SessionRecord,
+)
 
 FAMILY = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "Smith", "Garcia", "Nguyen", "Okafor", "Müller", "Rossi"]
 GIVEN = ["秀英", "伟", "芳", "娜", "敏", "静", "强", "磊", "Anna", "Luis", "Mai", "Chidi", "Jonas", "Giulia"]
@@ -140,6 +149,26 @@ def seed(*, patients: int, sessions: int, devices: int = 20, by: User, start: da
                     outcome=SessionRecord.Outcome.COMPLETED,
                 )
                 for pk, starts_at, ends_at in past
+            ],
+            batch_size=BATCH,
+        )
+        # An adverse event in about one session of 25, as the WAA registry reports (mild, moderate, severe).
+        started = SessionRecord.objects.filter(procedure__course__notes=MARK, started_at__isnull=False)
+        kinds, severities = AdverseEvent.Kind.values, ["mild", "mild", "moderate", "moderate", "severe"]
+        AdverseEvent.objects.bulk_create(
+            [
+                AdverseEvent(
+                    record_id=pk,
+                    kind=rng.choice(kinds),
+                    severity=rng.choice(severities),
+                    occurred_at=at + timedelta(minutes=30),
+                    action_taken="bench",
+                    outcome="resolved",
+                    procedure_interrupted=rng.random() < 0.5,
+                    recorded_by=by,
+                )
+                for pk, at in started.values_list("pk", "started_at")
+                if rng.random() < 0.04
             ],
             batch_size=BATCH,
         )

@@ -336,3 +336,62 @@ def remove_append_only_guard(apps: object, schema_editor: BaseDatabaseSchemaEdit
         else:
             for operation in ("update", "delete"):
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {APPEND_ONLY_GUARD}_{table}_{operation}")
+
+
+# A monthly quality report: once submitted its numbers and month stand and it is not deleted; once
+# confirmed by the department head nothing of it changes (planner/models/reports.py). Reports are
+# never sent back to preparation: a correction after confirmation shows beside the frozen report.
+REPORT_GUARD = "monthly_report_frozen"
+
+
+def install_report_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    vendor = schema_editor.connection.vendor
+    remove_report_guard(apps, schema_editor)
+    frozen = f"{REPORT_GUARD}: a confirmed monthly report cannot be changed"
+    submitted = f"{REPORT_GUARD}: a submitted report keeps its month and numbers"
+    kept = f"{REPORT_GUARD}: a submitted or confirmed report is kept"
+    if vendor == "postgresql":
+        schema_editor.execute(f"""
+            CREATE OR REPLACE FUNCTION {REPORT_GUARD}() RETURNS trigger AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    IF OLD.state <> 'prepared' THEN
+                        RAISE EXCEPTION '{kept}' USING ERRCODE = 'integrity_constraint_violation';
+                    END IF;
+                    RETURN OLD;
+                END IF;
+                IF OLD.state = 'confirmed' THEN
+                    RAISE EXCEPTION '{frozen}' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                IF OLD.state = 'submitted' AND (NEW.state = 'prepared' OR NEW.month IS DISTINCT FROM OLD.month
+                        OR NEW.numbers::text IS DISTINCT FROM OLD.numbers::text) THEN
+                    RAISE EXCEPTION '{submitted}' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER {REPORT_GUARD} BEFORE UPDATE OR DELETE ON planner_monthlyreport
+                FOR EACH ROW EXECUTE FUNCTION {REPORT_GUARD}();
+        """)  # nosec B608
+    elif vendor == "sqlite":
+        schema_editor.execute(f"""
+            CREATE TRIGGER {REPORT_GUARD}_delete BEFORE DELETE ON planner_monthlyreport
+            WHEN OLD.state <> 'prepared' BEGIN SELECT RAISE(ABORT, '{kept}'); END""")  # nosec B608
+        schema_editor.execute(f"""
+            CREATE TRIGGER {REPORT_GUARD}_confirmed BEFORE UPDATE ON planner_monthlyreport
+            WHEN OLD.state = 'confirmed' BEGIN SELECT RAISE(ABORT, '{frozen}'); END""")  # nosec B608
+        schema_editor.execute(f"""
+            CREATE TRIGGER {REPORT_GUARD}_submitted BEFORE UPDATE ON planner_monthlyreport
+            WHEN OLD.state = 'submitted' AND (NEW.state = 'prepared' OR NEW.month IS NOT OLD.month
+                OR NEW.numbers IS NOT OLD.numbers)
+            BEGIN SELECT RAISE(ABORT, '{submitted}'); END""")  # nosec B608
+    else:
+        raise NotImplementedError(f"No report guard for the {vendor} database.")
+
+
+def remove_report_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {REPORT_GUARD} ON planner_monthlyreport")
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {REPORT_GUARD}()")
+    else:
+        for suffix in ("delete", "confirmed", "submitted"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {REPORT_GUARD}_{suffix}")

@@ -728,3 +728,48 @@ class SecondPersonForm(forms.Form):
     second_password = forms.CharField(
         label=_("Second person: password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "off"})
     )
+
+
+class UnitReportForm(forms.Form):
+    """The period (local days, both ends included) and what to group the unit's report by."""
+
+    start = forms.DateField(label=_("From"), widget=IsoDateInput(), input_formats=["%Y-%m-%d"])
+    end = forms.DateField(label=_("To"), widget=IsoDateInput(), input_formats=["%Y-%m-%d"])
+    by = forms.ChoiceField(label=_("Group by"), choices=[])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from planner import reports
+
+        super().__init__(*args, **kwargs)
+        self.fields["by"].choices = list(reports.DIMENSIONS.items())
+
+    def clean(self) -> dict:
+        from planner import reports
+
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end"):
+            if not (date(1900, 1, 1) <= cleaned["start"] and cleaned["end"] <= date(2100, 12, 31)):
+                raise forms.ValidationError(_("Give dates between 1900 and 2100."))
+            try:
+                cleaned["period"] = reports.Period(cleaned["start"], cleaned["end"])
+            except reports.ReportError as error:
+                raise forms.ValidationError(error.message) from error
+        return cleaned
+
+
+class MonthForm(forms.Form):
+    month = forms.DateField(
+        label=_("Month"),
+        input_formats=["%Y-%m"],
+        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM", "inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def clean_month(self) -> date:
+        month = self.cleaned_data["month"]
+        if not date(1900, 1, 1) <= month <= date(2100, 12, 1):
+            raise forms.ValidationError(_("Give a month between 1900 and 2100."))
+        return month
+
+
+class ReportNoteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,4 +1,5 @@
-"""Printed orders (WeasyPrint): the order sheet, the blood bank's issue slip, and the day's batch.
+"""Printed orders (WeasyPrint): the order sheet, the blood bank's issue slip, the day's batch, and the
+course summary (not an order: the sessions as they went, the labs, and the course chart).
 
 The PDF templates stand alone (no web layout) and load their CSS from disk:
 WeasyPrint resolves `static/pdf/print.css` against the project folder, never
@@ -11,17 +12,18 @@ from datetime import date, datetime, time, timedelta
 
 import segno
 from django.conf import settings
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from weasyprint import HTML
 
-from planner import approvals, consents, courses, plans
+from planner import approvals, charts, consents, courses, plans, report_charts, report_tables, reports, stop_criteria
 from planner.calculator import result_rows
 from planner.core.blood_groups import compatible_plasma
 from planner.core.exchange import ExchangePlan, SessionFluids
 from planner.core.schedule_dates import Dose, gap_warnings
-from planner.models import Course, Procedure
+from planner.models import Course, MonthlyReport, Procedure
 from planner.plans import Order
 
 LABS_BEFORE_COURSE = (
@@ -241,3 +243,74 @@ def day_batch_pdf(day: date, procedures: list[Procedure] | None = None) -> bytes
         sheet = sheet_data(procedure.course)
         documents += [("sheet", sheet), ("slip", slip_data(procedure, sheet.order, sheet))]
     return _render("pdf/documents.html", {"documents": documents, "batch_day": day})
+
+
+@dataclass(frozen=True)
+class SummaryData:
+    """A course as it went: its sessions with their records, the labs of its window, and the course chart."""
+
+    course: Course
+    order: Order
+    procedures: list[Procedure]
+    chart: charts.ChartData | None
+    chart_svg: str
+    # The indication's stop criteria with the measured values (planner.stop_criteria.for_course).
+    stop: dict
+
+
+def summary_data(course: Course) -> SummaryData:
+    order = plans.order_for(course)
+    procedures = list(
+        course.procedures.select_related("device", "record")
+        .annotate(adverse_event_count=Count("record__adverse_events"))
+        .order_by("number")
+    )
+    chart = charts.chart_data(course, order, procedures)
+    return SummaryData(
+        course=course,
+        order=order,
+        procedures=procedures,
+        chart=chart,
+        chart_svg=charts.render_svg(chart) if chart else "",
+        stop=stop_criteria.for_course(course, order, procedures),
+    )
+
+
+def course_summary_pdf(course: Course) -> bytes:
+    """The course summary: its own document beside the order, which stays as it was signed."""
+    return _render("pdf/course_summary.html", {"doc": summary_data(course)})
+
+
+def unit_report_pdf(report: dict) -> bytes:
+    """The unit report as shown on its page: the tables and the charts (planner/report_tables.py)."""
+    return _render(
+        "pdf/unit_report.html",
+        {
+            "title": report_tables.title(report),
+            "sections": [(None, report_tables.tables(report), report_charts.charts(report))],
+            "report": report,
+        },
+    )
+
+
+def monthly_report_pdf(monthly: MonthlyReport, addenda: list) -> bytes:
+    """The month's quality report as stored (frozen once confirmed): every table by indication, the
+    procedures by the other groupings, the sign-off, and the corrections written after freezing."""
+    sections = []
+    for dimension, label in reports.DIMENSIONS.items():
+        numbers = monthly.numbers[dimension]
+        tables = report_tables.tables(numbers)
+        if dimension == "indication":
+            sections.append((label, tables, report_charts.charts(numbers)))
+        else:
+            sections.append((label, tables[:1], []))
+    return _render(
+        "pdf/unit_report.html",
+        {
+            "title": _("Monthly quality report %(month)s") % {"month": monthly},
+            "sections": sections,
+            "report": monthly.numbers["indication"],
+            "monthly": monthly,
+            "addenda": addenda,
+        },
+    )

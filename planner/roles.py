@@ -15,6 +15,8 @@ NURSE = "nurse"
 BLOOD_BANK = "bloodbank"
 REVIEWER = "reviewer"
 ADMIN = "admin"
+# Submits the unit's monthly quality report (planner/reports.py); the department head confirms it.
+HEAD_NURSE = "head_nurse"
 # The graded approval's steps (planner/approvals.py), each held by the role the settings name
 # (APPROVAL_ROLES: senior_physician, department_head and medical_affairs unless changed). A senior
 # physician who also prescribes is in both the physician and the senior physician role.
@@ -22,7 +24,7 @@ APPROVAL_ROLES: dict[str, str] = dict(settings.APPROVAL_ROLES)
 APPROVAL_PERMISSIONS = {step: f"approve_{step}" for step in APPROVAL_ROLES}
 
 # Roles that can sign or approve orders: only a superuser grants or removes them (see planner/admin/users.py).
-SIGNING_ROLES = frozenset({PHYSICIAN, *APPROVAL_ROLES.values()})
+SIGNING_ROLES = frozenset({PHYSICIAN, HEAD_NURSE, *APPROVAL_ROLES.values()})
 # Roles whose members work in the administration (is_staff): review session logs, keep the catalogue.
 STAFF_ROLES = frozenset({REVIEWER, ADMIN})
 # Accounts only a superuser changes, grants or sets a password for: those that sign orders, review
@@ -32,6 +34,8 @@ STAFF_ROLES = frozenset({REVIEWER, ADMIN})
 PROTECTED_ROLES = SIGNING_ROLES | STAFF_ROLES
 PROTECTED_PERMISSIONS = (
     "sign_course",
+    "submit_monthlyreport",
+    "confirm_monthlyreport",
     "review_sessionrecord",
     "export_sessionrecord",
     *APPROVAL_PERMISSIONS.values(),
@@ -58,7 +62,15 @@ def grantable_groups() -> QuerySet[Group]:
     )
 
 
-_CATALOGUE_MODELS = ("indication", "device", "product", "fractionator", "adsorptioncolumn", "indicationmodality")
+_CATALOGUE_MODELS = (
+    "stopcriterion",
+    "indication",
+    "device",
+    "product",
+    "fractionator",
+    "adsorptioncolumn",
+    "indicationmodality",
+)
 _CATALOGUE_VIEW = [f"planner.view_{model}" for model in _CATALOGUE_MODELS]
 _SCHEDULE_VIEW = ["planner.view_course", "planner.view_procedure"]
 # Ordering: prescribe, amend and sign courses.
@@ -95,6 +107,10 @@ _PATIENT_EDIT = [
     "planner.change_measurement",
 ]
 
+# The unit's reports (planner/reports.py): read them, and prepare a month's quality report.
+_REPORTS = ["planner.view_unitreport", "planner.view_monthlyreport"]
+_PREPARE_REPORT = ["planner.add_monthlyreport", "planner.change_monthlyreport"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Orders and signs courses; records patients and their labs.
     PHYSICIAN: _CATALOGUE_VIEW
@@ -127,7 +143,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _SCHEDULE_VIEW
     + _RECORDS_VIEW
     + _PRACTICE_VIEW
+    + _REPORTS
+    + _PREPARE_REPORT
     + ["planner.review_sessionrecord", "planner.export_sessionrecord"],
+    # Leads the nurses: reads what the unit does, prepares the monthly quality report and submits it.
+    HEAD_NURSE: _CATALOGUE_VIEW
+    + _PATIENT_VIEW
+    + _SCHEDULE_VIEW
+    + _RECORDS_VIEW
+    + _PRACTICE_VIEW
+    + _REPORTS
+    + _PREPARE_REPORT
+    + ["planner.submit_monthlyreport"],
     # Keeps the catalogue and the staff list.
     # An administrator keeps the catalogue and staff; signing stays with physicians.
     ADMIN: _CATALOGUE_VIEW
@@ -137,6 +164,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _BOOK
     + _RECORDS_VIEW
     + _PRACTICE_VIEW
+    + _REPORTS
+    + _PREPARE_REPORT
     + [f"planner.{action}_{model}" for model in _CATALOGUE_MODELS for action in ("add", "change", "delete")]
     # Issue and revoke API keys for other hospital systems.
     + ["planner.view_apitoken", "planner.add_apitoken", "planner.change_apitoken"]
@@ -153,6 +182,8 @@ for _step, _role in APPROVAL_ROLES.items():
     ROLE_PERMISSIONS.setdefault(
         _role, _CATALOGUE_VIEW + _PATIENT_VIEW + _SCHEDULE_VIEW + _RECORDS_VIEW + _PRACTICE_VIEW
     ).append(f"planner.{APPROVAL_PERMISSIONS[_step]}")
+# The department head reads the unit's reports and confirms the month's, which freezes it.
+ROLE_PERMISSIONS[APPROVAL_ROLES["head"]] += [*_REPORTS, "planner.confirm_monthlyreport"]
 
 
 def _permission(dotted: str) -> Permission:

@@ -14,7 +14,16 @@ from decimal import Decimal
 from django.db import transaction
 
 from planner.catalogue import LoadResult, load_indications
-from planner.models import AdsorptionColumn, Device, Evidence, Fractionator, Indication, IndicationModality, Product
+from planner.models import (
+    AdsorptionColumn,
+    Device,
+    Evidence,
+    Fractionator,
+    Indication,
+    IndicationModality,
+    Product,
+    StopCriterion,
+)
 
 # Published constants (clinical-reference.md §3, §4): a unit's own stock and device may differ.
 STANDARD_PRODUCTS = [
@@ -143,6 +152,51 @@ STANDARD_MODALITIES = [
 ]
 
 
+# Stop criteria that the catalogue's course notes state as a number (the notes stay beside them as text).
+ASFA_COURSE_NOTES = "ASFA 2023 course notes (asfa2023_tpe_indications.csv), transcribed as a measurable rule"
+STANDARD_STOP_CRITERIA = [
+    # disease, indication, measure, marker name, comparison, threshold, description
+    (
+        "Thrombotic thrombocytopenic purpura (TTP)",
+        "",
+        "platelets_10e9_per_l",
+        "",
+        "at_least",
+        Decimal("150"),
+        "Platelets above 150 ×10⁹/L (with LDH near normal) for 2–3 days",
+    ),
+    (
+        "Pregnancy-associated thrombotic microangiopathy",
+        "severe",
+        "platelets_10e9_per_l",
+        "",
+        "at_least",
+        Decimal("100"),
+        "Platelets above 100 ×10⁹/L (with LDH normal)",
+    ),
+    ("Pemphigus vulgaris", "severe", "marker", "anti-Dsg3", "trend", None, "Anti-desmoglein 3 titre followed"),
+    ("Pemphigus vulgaris", "severe", "marker", "anti-Dsg1", "trend", None, "Anti-desmoglein 1 titre followed"),
+    (
+        "Anti-glomerular basement membrane disease",
+        "diffuse alveolar haemorrhage",
+        "marker",
+        "anti-GBM",
+        "trend",
+        None,
+        "Anti-GBM antibody followed until undetectable",
+    ),
+    (
+        "Anti-glomerular basement membrane disease",
+        "dialysis-independent",
+        "marker",
+        "anti-GBM",
+        "trend",
+        None,
+        "Anti-GBM antibody followed until undetectable",
+    ),
+]
+
+
 @dataclass(frozen=True)
 class CatalogueResult:
     indications: LoadResult
@@ -151,6 +205,7 @@ class CatalogueResult:
     fractionators: list[str] = ()
     columns: list[str] = ()
     modalities: int = 0
+    stop_criteria: int = 0
 
 
 @transaction.atomic
@@ -165,7 +220,9 @@ def load_catalogue() -> CatalogueResult:
     devices = _standard_rows(Device, STANDARD_DEVICES)
     fractionators = _standard_rows(Fractionator, STANDARD_FRACTIONATORS)
     columns = _standard_rows(AdsorptionColumn, STANDARD_COLUMNS)
-    return CatalogueResult(indications, products, devices, fractionators, columns, _standard_modalities())
+    return CatalogueResult(
+        indications, products, devices, fractionators, columns, _standard_modalities(), standard_stop_criteria()
+    )
 
 
 def _standard_rows(model: type, rows: list[dict]) -> list[str]:
@@ -192,6 +249,38 @@ def _standard_modalities() -> int:
             grade=grade,
             notes=notes,
             source=ASFA_TRANSCRIPTION,
+        )
+        added += 1
+    return added
+
+
+# The descriptions in Chinese (术语 as planner/locale/GLOSSARY.md), shown when the page is in Chinese.
+STOP_CRITERIA_ZH = {
+    "Platelets above 150 ×10⁹/L (with LDH near normal) for 2–3 days": "血小板 > 150 ×10⁹/L（LDH 接近正常）持续 2–3 天",
+    "Platelets above 100 ×10⁹/L (with LDH normal)": "血小板 > 100 ×10⁹/L（LDH 正常）",
+    "Anti-desmoglein 3 titre followed": "随访抗桥粒芯糖蛋白 3 抗体滴度",
+    "Anti-desmoglein 1 titre followed": "随访抗桥粒芯糖蛋白 1 抗体滴度",
+    "Anti-GBM antibody followed until undetectable": "随访抗 GBM 抗体直至检测不到",
+}
+
+
+def standard_stop_criteria() -> int:
+    """The transcribed stop criteria not yet in the catalogue; like modalities, taken out of use, never deleted
+    by loading again (an administrator's edit stands)."""
+    added = 0
+    for disease, indication, measure, marker, comparison, threshold, description in STANDARD_STOP_CRITERIA:
+        row = Indication.objects.filter(disease=disease, indication=indication).first()
+        if row is None or row.stop_criteria.filter(measure=measure, marker_name=marker, comparison=comparison).exists():
+            continue
+        StopCriterion.objects.create(
+            indication=row,
+            measure=measure,
+            marker_name=marker,
+            comparison=comparison,
+            threshold=threshold,
+            description=description,
+            description_zh=STOP_CRITERIA_ZH.get(description, ""),
+            source=ASFA_COURSE_NOTES,
         )
         added += 1
     return added

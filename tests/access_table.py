@@ -9,7 +9,7 @@ admin action is missing from it. The expectations are written from the roles' jo
 
 from dataclasses import dataclass
 
-from planner.roles import ADMIN, APPROVAL_ROLES, BLOOD_BANK, NURSE, PHYSICIAN, REVIEWER
+from planner.roles import ADMIN, APPROVAL_ROLES, BLOOD_BANK, HEAD_NURSE, NURSE, PHYSICIAN, REVIEWER
 
 ANONYMOUS = "anonymous"
 NO_ROLE = "no_role"  # logged in, in no group, not staff
@@ -28,6 +28,7 @@ ROLES = (
     BLOOD_BANK,
     REVIEWER,
     ADMIN,
+    HEAD_NURSE,
     SENIOR,
     HEAD,
     MEDICAL_AFFAIRS,
@@ -40,12 +41,15 @@ NOBODY: frozenset[str] = frozenset()
 ANY_LOGGED_IN = frozenset(ROLES) - {ANONYMOUS}
 # A superuser holds every permission: it sees and may do what any role may.
 # Approvers read the orders they approve, with their patients and sessions.
-VIEWERS = frozenset({PHYSICIAN, NURSE, BLOOD_BANK, REVIEWER, ADMIN, SUPERUSER}) | APPROVERS
+VIEWERS = frozenset({PHYSICIAN, NURSE, BLOOD_BANK, REVIEWER, ADMIN, HEAD_NURSE, SUPERUSER}) | APPROVERS
 EDITORS = frozenset({PHYSICIAN, NURSE, ADMIN, SUPERUSER})
 PHYSICIANS = frozenset({PHYSICIAN, SUPERUSER})
 SUPERUSERS = frozenset({SUPERUSER})
 ADMINISTRATORS = frozenset({ADMIN, SUPERUSER})
 READERS = frozenset({REVIEWER, ADMIN, SUPERUSER})  # staff who read the unit's records in the administration
+# The unit's reports: reviewers and administrators, the head nurse who submits the month's quality
+# report and the department head who confirms it.
+REPORTERS = frozenset({REVIEWER, ADMIN, HEAD_NURSE, HEAD, SUPERUSER})
 
 
 # --- The app's own pages (a GET of each) -------------------------------------------------------
@@ -96,9 +100,21 @@ PAGES: dict[str, Page] = {
     "issued-product-given": Page(ANY_LOGGED_IN, status=405),
     "session-addendum-create": Page(ANY_LOGGED_IN, status=405),
     "course-order-pdf": Page(VIEWERS),
+    "course-summary-pdf": Page(VIEWERS),
     "procedure-slip-pdf": Page(VIEWERS),
     "day-batch-pdf": Page(VIEWERS),
     "calendar-ics": Page(VIEWERS),
+    "unit-report": Page(REPORTERS),
+    "unit-report-csv": Page(REPORTERS),
+    "unit-report-xlsx": Page(REPORTERS),
+    "unit-report-pdf": Page(REPORTERS),
+    "monthly-report-list": Page(REPORTERS),
+    "monthly-report-detail": Page(REPORTERS),
+    "monthly-report-pdf": Page(REPORTERS),
+    # Preparing, submitting and confirming are POSTs (tests/test_report_views.py: who may).
+    "monthly-report-prepare": Page(ANY_LOGGED_IN, status=405),
+    "monthly-report-submit": Page(ANY_LOGGED_IN, status=405),
+    "monthly-report-confirm": Page(ANY_LOGGED_IN, status=405),
     # A JSON API: GET is not allowed (405); anonymous POSTs get 401 JSON (tests/test_exchange_doors.py).
     "api-exchange-plan": Page(ANY_LOGGED_IN, status=405, public=True),
     "health": Page(ANY_LOGGED_IN, public=True),
@@ -167,6 +183,7 @@ ADMIN_MODELS: dict[str, ModelRule] = {
     "planner.adsorptioncolumn": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS, delete=ADMINISTRATORS),
     # Taken out of use, never deleted: loading the catalogue again would bring a deleted row back.
     "planner.indicationmodality": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS),
+    "planner.stopcriterion": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS),
     "planner.patient": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS),
     "planner.measurement": ModelRule(READERS, add=ADMINISTRATORS, change=ADMINISTRATORS),
     "planner.apitoken": ModelRule(ADMINISTRATORS, add=ADMINISTRATORS, change=ADMINISTRATORS),

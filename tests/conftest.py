@@ -84,6 +84,7 @@ def unit(db: None) -> None:
         for values in rows:
             model.objects.create(**values)
     standard_catalogue._standard_modalities()
+    standard_catalogue.standard_stop_criteria()
 
 
 @pytest.fixture
@@ -105,6 +106,7 @@ def committed_db(transactional_db: None) -> Iterator[None]:
         (db_guards.remove_course_guard, db_guards.install_course_guard),
         (db_guards.remove_review_guard, db_guards.install_review_guard),
         (db_guards.remove_append_only_guard, db_guards.install_append_only_guard),
+        (db_guards.remove_report_guard, db_guards.install_report_guard),
     ]
     with connection.schema_editor() as editor:
         for remove, _install in guards:

@@ -10,9 +10,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from planner import reports
 from planner.demo import DEMO_PRODUCTS
-from planner.models import IssuedProduct, Product, SessionRecord
+from planner.models import IssuedProduct, MonthlyReport, Product, SessionRecord
 from tests.access_table import PAGES, ROLES, Page
 from tests.conftest import logged_in
 from tests.factories import (
@@ -58,6 +60,12 @@ def urls(physician: User) -> dict[str, str]:
     issued = IssuedProduct.objects.create(
         record=record, product=Product.objects.first(), lot_number="L1", quantity=1, issued_by=physician
     )
+    monthly_report = MonthlyReport.objects.create(
+        month=date(2026, 11, 1),
+        numbers=reports.build_all(reports.Period.month(date(2026, 11, 1))),
+        prepared_by=physician,
+        prepared_at=timezone.now(),
+    )
     with_args = {
         **dict.fromkeys(
             [
@@ -77,6 +85,7 @@ def urls(physician: User) -> dict[str, str]:
         "procedure-cancel": [procedure.pk],
         "procedure-fibrinogen": [procedure.pk],
         "course-order-pdf": [course.pk],
+        "course-summary-pdf": [course.pk],
         "procedure-record": [procedure.pk],
         "adverse-event-create": [procedure.pk],
         "run-sheet-entry-create": [procedure.pk],
@@ -91,6 +100,10 @@ def urls(physician: User) -> dict[str, str]:
         "measurement-create": [patient.pk],
         "measurement-update": [measurement.pk],
         "indication-detail": [indication.pk],
+        **dict.fromkeys(
+            ["monthly-report-detail", "monthly-report-submit", "monthly-report-confirm", "monthly-report-pdf"],
+            [monthly_report.pk],
+        ),
     }
     return {name: reverse(name, args=with_args.get(name, [])) for name in PAGES}
 

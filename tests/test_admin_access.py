@@ -36,6 +36,7 @@ from planner.models import (
     PatientView,
     Product,
     SessionRecord,
+    StopCriterion,
 )
 from planner.standard_catalogue import STANDARD_COLUMNS, STANDARD_FRACTIONATORS
 from tests.access_table import ADMIN_ACTIONS, ADMIN_MODELS, ADMIN_SITE, ROLES, STAFF, model_expected, site_expected
@@ -132,6 +133,14 @@ def objects(staff_roles: None) -> dict[str, dict[str, object]]:
         "planner.adsorptioncolumn": AdsorptionColumn.objects.create(**STANDARD_COLUMNS[0], is_verified=False),
         "planner.indicationmodality": IndicationModality.objects.create(
             indication=course.indication, modality="dfpp", category="III", grade="2C", source="test"
+        ),
+        "planner.stopcriterion": StopCriterion.objects.create(
+            indication=course.indication,
+            measure="platelets_10e9_per_l",
+            comparison="at_least",
+            threshold=150,
+            description="Platelets above 150",
+            source="test",
         ),
         "planner.patient": patient,
         "planner.measurement": make_measurement(patient=patient, by=author),

@@ -23,7 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from planner import printing, standard_catalogue
+from planner import charts, plans, printing, standard_catalogue
 from planner.core.blood_volume import Sex
 from planner.core.exchange import ExchangeRequest
 from planner.core.modalities import (
@@ -377,3 +377,13 @@ def test_a_dfpp_session_is_never_moved_to_a_device_that_cannot_run_it(unit: None
     assert names == ["Membrane separator 1"]
     with pytest.raises(booking.BookingConflict):
         booking.check_device_fits_order(course, Device.objects.get(name="Membrane separator 2 (TPE only)"))
+
+
+def test_a_dfpp_course_charts_fibrinogen_as_measured_with_no_projection(unit: None, physician: User) -> None:
+    patient = _pemphigus_patient(physician, fibrinogen_hours_ago=2)
+    course = signed(physician, patient, **_dfpp())
+    order = plans.order_for(course)
+    data = charts.chart_data(course, order, list(course.procedures.select_related("record")))
+    fibrinogen = next(panel for panel in data.panels if panel.key == "fibrinogen")
+    assert [point.value for point in fibrinogen.measured] == [2.5]
+    assert fibrinogen.projected == () and fibrinogen.trigger == float(order.plan.policy.fibrinogen_trigger_g_per_l)

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
@@ -11,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from planner.catalogue import load_indications
-from planner.models import Patient
+from planner.models import Course, Patient, SessionRecord
 from tests.conftest import logged_in
-from tests.factories import make_measurement, make_patient
+from tests.factories import make_measured_patient, make_measurement, make_patient
+from tests.workflow import signed
 
 # Session (read, and saved on every request for the idle timeout), user, permissions, groups for the menu,
 # the patient-record view log, then the page's own queries.
@@ -79,3 +81,43 @@ def test_catalogue_pages_are_bounded(nurse: User, url_name: str, django_assert_m
     client = logged_in(nurse)
     with django_assert_max_num_queries(MAX_QUERIES):
         _queries_for(client, reverse(url_name))
+
+
+# The course page reads more than a list (the course, its sessions, the order's consents and versions, the
+# chart's labs, the stop criteria and the labs they read); the summary PDF less. Neither may grow with the
+# sessions or the labs.
+COURSE_MAX_QUERIES = 17
+
+
+def _course_with_sessions(count: int, *, mrn: str, by: User, nurse: User) -> Course:
+    """A signed daily course with anti-Dsg3, IgG and fibrinogen before each session, the first half started."""
+    patient = make_measured_patient(by=by, mrn=mrn)
+    course = signed(by, patient, sessions_count=str(count), pattern="daily", sessions_extension_reason="Slow response")
+    for procedure in course.procedures.order_by("number")[: count // 2]:
+        SessionRecord.objects.create(procedure=procedure, recorded_by=nurse, started_at=procedure.starts_at)
+    for procedure in course.procedures.all():
+        make_measurement(
+            patient=patient,
+            by=by,
+            taken_at=procedure.starts_at - timedelta(hours=1),
+            fibrinogen_g_per_l=Decimal("2.1"),
+            igg_g_per_l=Decimal("9.0"),
+            marker_name="anti-Dsg3",
+            marker_value="90 U/mL",
+            marker_is_igg_antibody=True,
+        )
+    return course
+
+
+@pytest.mark.parametrize("url_name", ["course-detail", "course-summary-pdf"])
+def test_the_course_page_and_summary_do_not_grow_with_sessions_and_labs(
+    unit: None, physician: User, nurse: User, url_name: str, django_assert_max_num_queries: Callable
+) -> None:
+    client = logged_in(physician)
+    few = _course_with_sessions(2, mrn="Q-FEW", by=physician, nurse=nurse)
+    many = _course_with_sessions(8, mrn="Q-MANY", by=physician, nurse=nurse)
+    assert many.procedures.count() == 8
+    queries_few = _queries_for(client, reverse(url_name, args=[few.pk]))
+    with django_assert_max_num_queries(COURSE_MAX_QUERIES):
+        queries_many = _queries_for(client, reverse(url_name, args=[many.pk]))
+    assert queries_many == queries_few

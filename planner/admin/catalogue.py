@@ -6,7 +6,15 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from planner.admin.audit import GuardedAdmin
-from planner.models import AdsorptionColumn, Device, Fractionator, Indication, IndicationModality, Product
+from planner.models import (
+    AdsorptionColumn,
+    Device,
+    Fractionator,
+    Indication,
+    IndicationModality,
+    Product,
+    StopCriterion,
+)
 
 
 class IndicationModalityInline(admin.TabularInline):
@@ -110,4 +118,17 @@ class IndicationModalityAdmin(GuardedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Taken out of use with "offered for new courses": loading the catalogue again would bring it back.
+        return False
+
+
+@admin.register(StopCriterion)
+class StopCriterionAdmin(GuardedAdmin):
+    list_display = ["indication", "measure", "marker_name", "comparison", "threshold", "is_active"]
+    list_filter = ["measure", "comparison", "is_active"]
+    search_fields = ["indication__disease", "indication__indication", "description", "marker_name"]
+    list_select_related = ["indication"]
+    autocomplete_fields = ["indication"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Taken out of use ("in use" off): loading the catalogue again would bring a deleted row back.
         return False

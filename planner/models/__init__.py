@@ -24,10 +24,13 @@ from planner.models.patients import (
 )
 from planner.models.practice import Approval, BedsideCheck, Consent
 from planner.models.records import AdverseEvent, IssuedProduct, RunSheetEntry, SessionAddendum, SessionRecord
+from planner.models.reports import MonthlyReport, StopCriterion
 from planner.models.submissions import Submission
 from planner.models.tokens import ApiToken, ApiTokenQuerySet
 
 __all__ = [
+    "MonthlyReport",
+    "StopCriterion",
     "AdsorptionColumn",
     "Evidence",
     "Fractionator",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from planner import approvals, booking, consents, courses, plans, printing
+from planner import approvals, booking, charts, consents, courses, plans, printing, stop_criteria
 from planner.audit import log_patient_view
 from planner.calculator import METHOD_CHOICES, result_rows
 from planner.core import text
@@ -186,6 +186,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     reprojected = plans.reprojection(course, order) if order else None
     versions = Course.objects.filter(Q(pk=course.order_number) | Q(original_id=course.order_number)).order_by("version")
     approval = approvals.status(course, order) if order else None
+    chart = charts.course_chart(course, order, procedures) if order else ""
     return render(
         request,
         "planner/course_detail.html",
@@ -198,6 +199,8 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reprojected_first_start": _first_planned(procedures) if reprojected else None,
             "schedule": [(p, plan.fluids_for_session(p.number) if plan else None) for p in procedures],
             "plan_problem": plan_problem,
+            "chart": chart,
+            **stop_criteria.for_course(course, order, procedures),
             "inputs": courses.input_rows(course),
             "method_label": dict(METHOD_CHOICES).get(course.method, course.method),
             "rows": result_rows(plan) if plan else [],
@@ -421,6 +424,20 @@ def course_order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     except WorkflowError as error:
         messages.error(request, error.message)
         return redirect(course)
+
+
+@csp_exempt()
+@require_GET
+@permission_required("planner.view_course", raise_exception=True)
+def course_summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _course_for_user(request, pk)
+    log_patient_view(request, course.patient, "course-summary-pdf")
+    try:
+        content = printing.course_summary_pdf(course)
+    except WorkflowError as error:
+        messages.error(request, error.message)
+        return redirect(course)
+    return _pdf(content, f"summary-{course.order_number}-v{course.version}.pdf")
 
 
 @csp_exempt()

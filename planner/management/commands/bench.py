@@ -123,6 +123,10 @@ class Command(BaseCommand):
         busiest = Procedure.objects.filter(course__notes=bench_data.MARK).order_by("-starts_at").first()
         week = timezone.localtime(busiest.starts_at).date()
         patient = course.patient
+        first = timezone.localtime(Procedure.objects.order_by("starts_at").first().starts_at).date()
+        last = timezone.localtime(Procedure.objects.order_by("-starts_at").first().starts_at).date()
+        month = f"start={week.replace(day=1):%Y-%m-%d}&end={week:%Y-%m-%d}"
+        everything = f"start={first:%Y-%m-%d}&end={last:%Y-%m-%d}"
         pages = [
             ("patient list, page 1", nurse, "GET", "/patients/", None, 0.15),
             ("patient list, page 200", nurse, "GET", "/patients/?page=200", None, 0.15),
@@ -131,6 +135,10 @@ class Command(BaseCommand):
             ("course page (5 sessions)", nurse, "GET", f"/courses/{course.pk}/", None, 0.15),
             ("unit calendar, week (20 devices)", nurse, "GET", f"/calendar/?on={week:%Y-%m-%d}", None, 0.3),
             ("admin session list (reviewer)", reviewer, "GET", "/admin/planner/sessionrecord/", None, 0.3),
+            ("unit report, a month by indication", reviewer, "GET", f"/reports/?{month}&by=indication", None, 0.5),
+            ("unit report, a month by device", reviewer, "GET", f"/reports/?{month}&by=device", None, 0.5),
+            ("unit report, the whole dataset", reviewer, "GET", f"/reports/?{everything}&by=physician", None, 1.5),
+            ("unit report XLSX, a month", reviewer, "GET", f"/reports/report.xlsx?{month}&by=indication", None, 0.5),
             (
                 "admin session list, filtered",
                 reviewer,

@@ -29,3 +29,5 @@ class Command(BaseCommand):
                 self.stdout.write(f"standard {kind} added (check them under Administration): {', '.join(names)}")
             else:
                 self.stdout.write(f"{kind}: the unit's own, left as they are")
+        self.stdout.write(f"modalities: {result.modalities} transcribed rows added")
+        self.stdout.write(f"stop criteria: {result.stop_criteria} transcribed rows added")

@@ -1,0 +1,117 @@
+"""Where a course stands against its indication's stop criteria (planner/models/reports.py, StopCriterion).
+
+For each criterion in use: the course's first value (the latest measured before its first session,
+else the first after), the latest value, the change, and whether the criterion is met. A criterion is
+never "met" on a value that was not measured: no value reads "not measured", not "not met". The
+sessions held against those ordered are shown beside, as the course's own limit.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from planner.charts import is_held
+from planner.core.snapshot import MarkerResult
+from planner.models import Course, Measurement, Procedure, StopCriterion
+from planner.plans import Order
+
+MET, NOT_MET, NOT_MEASURED, FOLLOWED = "met", "not_met", "not_measured", "followed"
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: Decimal
+    taken_at: datetime
+
+
+@dataclass(frozen=True)
+class Assessment:
+    criterion: StopCriterion
+    first: Reading | None
+    latest: Reading | None
+    state: str
+
+    @property
+    def change_percent(self) -> Decimal | None:
+        if self.first is None or self.latest is None or not self.first.value or self.first is self.latest:
+            return None
+        return ((self.latest.value - self.first.value) * 100 / self.first.value).quantize(Decimal("1"))
+
+    @property
+    def state_label(self) -> str:
+        return {
+            MET: _("met"),
+            NOT_MET: _("not met"),
+            NOT_MEASURED: _("not measured"),
+            FOLLOWED: _("followed"),
+        }[self.state]
+
+
+def _value(row: Measurement, criterion: StopCriterion) -> Decimal | None:
+    if criterion.measure == StopCriterion.Measure.MARKER:
+        if row.marker_name.strip().casefold() != criterion.marker_name.strip().casefold():
+            return None
+        parsed = MarkerResult(name=row.marker_name, result=row.marker_value, taken_at=row.taken_at).number_and_unit()
+        return Decimal(str(parsed[0])) if parsed else None
+    value = getattr(row, criterion.measure)
+    return None if value is None else Decimal(value)
+
+
+def _state(criterion: StopCriterion, first: Reading | None, latest: Reading | None) -> str:
+    if criterion.comparison == StopCriterion.Comparison.TREND:
+        return FOLLOWED if latest else NOT_MEASURED
+    if latest is None:
+        return NOT_MEASURED
+    threshold = criterion.threshold
+    if criterion.comparison == StopCriterion.Comparison.AT_LEAST:
+        return MET if latest.value >= threshold else NOT_MET
+    if criterion.comparison == StopCriterion.Comparison.AT_MOST:
+        return MET if latest.value <= threshold else NOT_MET
+    # A fall from the first value: needs a first value before the latest.
+    if first is None or first is latest or not first.value:
+        return NOT_MEASURED
+    fall = (first.value - latest.value) * 100 / first.value
+    return MET if fall >= threshold else NOT_MET
+
+
+def assess(
+    course: Course, first_session_at: datetime | None, measurements: list[Measurement] | None = None
+) -> list[Assessment]:
+    """The course's indication's criteria in use, each with its readings. Two queries, whatever the history."""
+    criteria = list(StopCriterion.objects.filter(indication_id=course.indication_id, is_active=True))
+    if not criteria:
+        return []
+    if measurements is None:
+        measurements = list(Measurement.objects.filter(patient_id=course.patient_id).order_by("taken_at", "pk"))
+    start = first_session_at or timezone.now()
+    found = []
+    for criterion in criteria:
+        readings = [
+            Reading(value, row.taken_at) for row in measurements if (value := _value(row, criterion)) is not None
+        ]
+        before = [reading for reading in readings if reading.taken_at <= start]
+        after = [reading for reading in readings if reading.taken_at > start]
+        first = before[-1] if before else (after[0] if after else None)
+        latest = readings[-1] if readings else None
+        found.append(Assessment(criterion, first, latest, _state(criterion, first, latest)))
+    return found
+
+
+def for_course(course: Course, order: Order | None, procedures: list[Procedure]) -> dict:
+    """What the course page and the course summary show: the assessments, the sessions held against
+    those ordered, and the indication's course notes (the order's own, frozen with a signed order).
+
+    `procedures`: the course's sessions with their records, as the page has them; "held" is the
+    chart's rule (planner.charts.is_held).
+    """
+    booked = sorted(p.starts_at for p in procedures if p.status == Procedure.Status.PLANNED)
+    indication = order.indication if order is not None else course.indication
+    return {
+        "stop_criteria": assess(course, booked[0] if booked else None),
+        "sessions_held": sum(1 for p in procedures if is_held(p)),
+        "sessions_ordered": course.sessions_count,
+        "course_notes": indication.course_notes_local if indication is not None else "",
+    }

@@ -14,7 +14,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from planner import booking, courses, plans, roles
-from planner.models import Course, Device, Indication, Measurement, Patient, Product
+from planner.models import (
+    AdverseEvent,
+    Course,
+    Device,
+    Indication,
+    IssuedProduct,
+    Measurement,
+    Patient,
+    Procedure,
+    Product,
+    SessionRecord,
+)
 from planner.standard_catalogue import STANDARD_DEVICES, STANDARD_PRODUCTS
 
 # Published in the README on purpose; seed_demo refuses to run without DEBUG or --force.
@@ -33,6 +44,8 @@ DEMO_USERS = [
     ("senior", "Jun", "Wang", roles.APPROVAL_ROLES["senior"]),
     ("head", "Li", "Zhang", roles.APPROVAL_ROLES["head"]),
     ("medaffairs", "Ying", "Liu", roles.APPROVAL_ROLES["medical_affairs"]),
+    # Submits the monthly quality report, which the department head ("head") confirms.
+    ("headnurse", "Mei", "Chen", roles.HEAD_NURSE),
 ]
 
 # Beyond the standard catalogue (planner/standard_catalogue.py): a membrane separator and a second albumin.
@@ -262,7 +275,7 @@ def seed_demo(*, today: date | None = None) -> dict[str, int]:
                 **values,
             )
             created["measurements"] += 1
-    created["courses"] = _seed_courses(today)
+    created["courses"] = _seed_courses(today) + _seed_history(today)
     return created
 
 
@@ -292,3 +305,229 @@ def _seed_courses(today: date) -> int:
             courses.sign(course, by=physician, seen_digest=plans.digest(plans.live_plan(course)))
         count += 1
     return count
+
+
+# Last month, as a unit that has run a while: three finished courses with their records, adverse events
+# and products, for the course chart and the unit's reports to show something. Fictional, like the rest.
+HISTORY_MARK = "demo history"
+
+
+@dataclass(frozen=True)
+class HistoryCourse:
+    mrn: str
+    family_name: str
+    given_name: str
+    sex: str
+    born: date
+    abo: str
+    disease: str
+    indication: str
+    hour: int  # the sessions' start time, so that the three courses share the device without overlap
+    fibrinogen: tuple[str, ...]  # before each session, then after the course
+    igg: tuple[str, ...]
+    marker: tuple[str, ...]  # anti-Dsg3 (U/mL) or "" when not measured
+    outcomes: tuple[str, ...]
+
+
+HISTORY = [
+    HistoryCourse(
+        "DEMO-0101",
+        "周",
+        "丽华",
+        Patient.Sex.FEMALE,
+        date(1961, 5, 9),
+        "O",
+        "Pemphigus vulgaris",
+        "severe",
+        8,
+        ("3.1", "2.0", "1.6", "1.4", "1.3", "2.6"),
+        ("12.8", "7.9", "5.4", "4.1", "3.3", "4.9"),
+        ("188", "141", "102", "77", "60", "52"),
+        ("completed", "completed", "completed", "completed", "completed"),
+    ),
+    HistoryCourse(
+        "DEMO-0102",
+        "Okafor",
+        "Chidi",
+        Patient.Sex.MALE,
+        date(1974, 2, 17),
+        "A",
+        "Thrombotic thrombocytopenic purpura (TTP)",
+        "",
+        11,
+        ("2.4", "2.6", "2.8", "3.0", "3.0", "3.1"),
+        ("", "", "", "", "", ""),
+        ("", "", "", "", "", ""),
+        ("completed", "completed", "stopped_early", "completed", "completed"),
+    ),
+    HistoryCourse(
+        "DEMO-0103",
+        "赵",
+        "敏",
+        Patient.Sex.FEMALE,
+        date(1990, 8, 30),
+        "B",
+        "Myasthenia gravis",
+        "acute, short-term treatment",
+        14,
+        ("3.3", "2.2", "1.7", "1.5", "1.9", "2.9"),
+        ("11.2", "6.9", "4.9", "3.8", "3.1", "4.6"),
+        ("", "", "", "", "", ""),
+        ("completed", "completed", "completed", "not_started", "completed"),
+    ),
+]
+
+
+def _seed_history(today: date) -> int:
+    if Course.objects.filter(notes=HISTORY_MARK).exists():
+        return 0
+    physician, nurse = User.objects.get(username="physician"), User.objects.get(username="nurse")
+    bloodbank = User.objects.get(username="bloodbank")
+    device = Device.objects.get(name="Spectra Optia 1")
+    albumin = Product.objects.filter(kind=Product.Kind.ALBUMIN, is_default=True).first()
+    plasma = Product.objects.filter(kind=Product.Kind.PLASMA, is_default=True).first()
+    first_of_month = today.replace(day=1)
+    start = (first_of_month - timedelta(days=1)).replace(day=3)  # the 3rd of last month
+    for history in HISTORY:
+        patient = Patient.objects.create(
+            mrn=history.mrn,
+            family_name=history.family_name,
+            given_name=history.given_name,
+            sex=history.sex,
+            date_of_birth=history.born,
+            abo_group=history.abo,
+            rhd="pos",
+            created_by=nurse,
+            updated_by=nurse,
+        )
+        indication = Indication.objects.get(disease=history.disease, indication=history.indication)
+        values = courses.initial_from_indication(indication, patient)
+        count = len(history.outcomes)
+        values |= {"first_on": start, "sessions_count": count, "pattern": Course.Pattern.EVERY_OTHER_DAY}
+        values["device"] = device
+        course = Course(patient=patient, created_by=physician, method="nadler", notes=HISTORY_MARK, **values)
+        # The days the unit's calendar gives (closed days skipped), as booking would choose them.
+        days = booking.course_dates(course)
+        lab_days = [*days, days[-1] + timedelta(days=3)]
+        # The labs before the course, which the order is computed from; the rest come in as the course runs.
+        _seed_history_labs(patient, history, 0, lab_days[0], nurse)
+        course.inputs = plans.snapshot_of(patient).as_json()
+        course.fluid_proposal = courses.proposal_json(plans.course_proposal(course))
+        course.estimated_duration_min = plans.compute(course).plan.rounded["duration_min"]
+        course.save()
+        procedures = []
+        for number, day in enumerate(days, start=1):
+            begins = _at_local(day, history.hour, 0)
+            procedures.append(
+                Procedure.objects.create(
+                    course=course,
+                    number=number,
+                    device=device,
+                    starts_at=begins,
+                    ends_at=begins + timedelta(minutes=course.estimated_duration_min + 30),
+                    updated_by=physician,
+                )
+            )
+        # Signed the afternoon before the first session, on the sessions as booked, as the workflow signs;
+        # finished: written at once, as the record shows it.
+        live = plans.compute(course)
+        course.status, course.signed_by = Course.Status.COMPLETED, physician
+        course.signed_at = procedures[0].starts_at - timedelta(hours=18)
+        course.frozen_plan = plans.freeze(course, live) | {"frozen_at": course.signed_at.isoformat()}
+        course.save()
+        plan = live.plan.rounded
+        for procedure, outcome in zip(procedures, history.outcomes, strict=True):
+            _seed_record(procedure, outcome, plan, nurse, bloodbank, albumin, plasma, history)
+        for n, day in enumerate(lab_days[1:], start=1):
+            _seed_history_labs(patient, history, n, day, nurse)
+    return len(HISTORY)
+
+
+def _seed_history_labs(patient: Patient, history: HistoryCourse, n: int, day: date, nurse: User) -> None:
+    """The n-th morning's labs of a history course (0: before the first session)."""
+    labs = {
+        "fibrinogen_g_per_l": Decimal(history.fibrinogen[n]),
+        "igg_g_per_l": Decimal(history.igg[n]) if history.igg[n] else None,
+    }
+    if history.marker[n]:
+        labs |= {"marker_name": "anti-Dsg3", "marker_value": f"{history.marker[n]} U/mL"}
+        labs["marker_is_igg_antibody"] = True
+    if n == 0:
+        labs |= {"weight_kg": Decimal("62.0"), "height_cm": Decimal("163.0"), "haematocrit": Decimal("0.39")}
+        labs |= {"platelets_10e9_per_l": 32 if history.disease.startswith("Thrombotic") else 230}
+    Measurement.objects.create(
+        patient=patient, taken_at=_at_local(day, 6, 30), entered_by=nurse, updated_by=nurse, **labs
+    )
+
+
+def _seed_record(
+    procedure: Procedure,
+    outcome: str,
+    plan: dict,
+    nurse: User,
+    bloodbank: User,
+    albumin: Product,
+    plasma: Product,
+    history: HistoryCourse,
+) -> None:
+    begins = procedure.starts_at
+    if outcome == SessionRecord.Outcome.NOT_STARTED:
+        SessionRecord.objects.create(
+            procedure=procedure, recorded_by=nurse, outcome=outcome, outcome_reason="Febrile (38.6 °C); postponed"
+        )
+        return
+    stopped = outcome == SessionRecord.Outcome.STOPPED_EARLY
+    exchanged = plan["exchange_volume_ml"] * (0.45 if stopped else 1)
+    record = SessionRecord.objects.create(
+        procedure=procedure,
+        recorded_by=nurse,
+        consent_confirmed=True,
+        access_working=True,
+        started_at=begins + timedelta(minutes=10),
+        ended_at=begins + timedelta(minutes=(50 if stopped else procedure.course.estimated_duration_min) + 10),
+        plasma_removed_ml=round(exchanged),
+        albumin_given_ml=0 if history.disease.startswith("Thrombotic") else round(exchanged),
+        plasma_given_ml=round(exchanged) if history.disease.startswith("Thrombotic") else 0,
+        outcome=outcome,
+        outcome_reason="Urticaria and wheeze: stopped, treated" if stopped else "",
+    )
+    if history.disease.startswith("Thrombotic"):
+        units = round(exchanged / plasma.package_volume_ml)
+        IssuedProduct.objects.create(
+            record=record,
+            product=plasma,
+            lot_number=f"P{procedure.pk:05d}",
+            abo_group=history.abo,
+            quantity=units,
+            quantity_given=units,
+            issued_by=bloodbank,
+        )
+    else:
+        vials = plan["replacement"]["albumin_vials"]
+        IssuedProduct.objects.create(
+            record=record,
+            product=albumin,
+            lot_number="ALB-2611",
+            quantity=vials,
+            quantity_given=vials,
+            issued_by=bloodbank,
+        )
+    event = {
+        1: ("citrate", "mild", False, False, "Calcium gluconate 10 mL, inlet slowed"),
+        3: ("hypotension", "moderate", True, False, "Paused, 250 mL saline; resumed after 10 min"),
+    }.get(procedure.number)
+    if stopped:
+        event = ("allergic", "moderate", True, True, "Stopped; antihistamine and hydrocortisone")
+    if event and not (procedure.number == 3 and history.disease.startswith("Myasthenia")):
+        kind, severity, interrupted, was_stopped, action = event
+        AdverseEvent.objects.create(
+            record=record,
+            kind=kind,
+            severity=severity,
+            occurred_at=begins + timedelta(minutes=40),
+            action_taken=action,
+            procedure_interrupted=interrupted,
+            procedure_stopped=was_stopped,
+            outcome="Resolved",
+            recorded_by=nurse,
+        )

@@ -1,12 +1,15 @@
 """`seed_demo` loads fictional data once, and never by accident in production."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
+from planner import reports
 from planner.demo import DEMO_PASSWORD
 from planner.models import Course, Device, Indication, Measurement, Patient, Product
 
@@ -27,7 +30,8 @@ def test_it_loads_everything_once(db: None) -> None:
     first = _seed(force=True)
     counts = [Model.objects.count() for Model in (User, Patient, Measurement, Indication, Device, Product)]
     second = _seed(force=True)
-    assert counts == [10, 6, 12, 97, 2, 4]
+    # 11 users; 6 patients with a week's labs and 3 with last month's course (6 measurements each).
+    assert counts == [11, 9, 30, 97, 2, 4]
     assert [Model.objects.count() for Model in (User, Patient, Measurement, Indication, Device, Product)] == counts
     assert "patients: 6 created" in first
     assert "patients: 0 created" in second
@@ -52,7 +56,26 @@ def test_the_demo_has_a_signed_booked_course_and_a_draft(db: None) -> None:
     assert (draft.status, draft.vascular_access) == ("draft", "central_femoral")
     assert "ASFA allows plasma or albumin" in draft.fluid_proposal["reasons"][0]["text"]
     _seed(force=True)
-    assert Course.objects.count() == 2
+    assert Course.objects.count() == 5  # the two above and last month's three
+
+
+def test_last_month_gives_the_reports_something_to_count(db: None) -> None:
+    """Three finished courses of five sessions (planner/demo.py HISTORY): one stopped early after an
+    allergic reaction, one session not started; a citrate reaction at each first session and a
+    hypotension at the third (not the myasthenia patient's)."""
+    _seed(force=True)
+    first = timezone.localdate().replace(day=1)
+    last_month = reports.Period.month((first - timedelta(days=1)).replace(day=1))
+    total = reports.build(last_month, "indication")["total"]
+    assert (total["planned"], total["done"], total["stopped"], total["not_started"], total["started"]) == (
+        15,
+        13,
+        1,
+        1,
+        14,
+    )
+    assert (total["adverse_events"], total["adverse_events_per_100"], total["interrupted"]) == (5, 35.7, 2)
+    assert total["median_signing_to_first_start_hours"] == 18.2  # signed 18 h before, started 10 min late
 
 
 def test_the_demo_catalogue_matches_the_reference_device_and_products(db: None) -> None:

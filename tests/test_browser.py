@@ -79,7 +79,7 @@ def browser() -> Iterator["Browser"]:
 class Session:
     """One person at one browser: logs in, acts, takes a screenshot after each step."""
 
-    def __init__(self, browser: "Browser", base_url: str, username: str) -> None:
+    def __init__(self, browser: "Browser", base_url: str, username: str, password: str = PASSWORD) -> None:
         self.context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
         self.page: Page = self.context.new_page()
         self.username = username
@@ -88,7 +88,7 @@ class Session:
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         self.page.goto("/accounts/login/")
         self.page.fill("#id_username", username)
-        self.page.fill("#id_password", PASSWORD)
+        self.page.fill("#id_password", password)
         self.page.click("main button[type=submit]")
         expect(self.page.locator("nav")).to_contain_text("Log out")
 
@@ -430,6 +430,14 @@ def test_the_main_pages_have_no_serious_accessibility_violation(
             if serious:
                 found[f"{username} {path}"] = serious
         context.close()
+    # The reports and a finished course's chart, as the head nurse reads them.
+    history = Course.objects.get(patient__mrn="DEMO-0101")
+    context, page = _axe_session(browser, live_server, "headnurse")
+    for path in ["/reports/", "/reports/monthly/", f"/courses/{history.pk}/"]:
+        page.goto(path)
+        if serious := _axe_serious(page):
+            found[f"headnurse {path}"] = serious
+    context.close()
     assert found == {}
 
 
@@ -718,3 +726,78 @@ def test_a_dfpp_course_and_a_childs_course_from_prescription_to_the_first_start(
     slip = page.request.get(f"/procedures/{session.pk}/slip.pdf")
     assert slip.status == 200
     nurse.close()
+
+
+ISSUE_17 = Path(__file__).resolve().parent.parent / "test-artifacts" / "issue-17"
+
+
+def _pdf_pages(context: object, url: str, name: str) -> str:
+    """A PDF fetched with the page's session, saved with its pages as PNGs; its text."""
+    pdf = context.request.get(url)
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    (ISSUE_17 / f"{name}.pdf").write_bytes(pdf.body())
+    if not shutil.which("pdftotext"):
+        return ""
+    subprocess.run(["pdftoppm", "-png", "-r", "70", str(ISSUE_17 / f"{name}.pdf"), str(ISSUE_17 / name)], check=True)
+    text = subprocess.run(["pdftotext", str(ISSUE_17 / f"{name}.pdf"), "-"], capture_output=True, text=True, check=True)
+    return " ".join(text.stdout.split())
+
+
+def test_the_course_chart_and_the_monthly_report_from_preparation_to_the_frozen_pdf(
+    browser: "Browser", live_server: object, demo_unit: None
+) -> None:
+    """Issue 17, done when: the course chart on screen and in the course summary PDF, and the monthly
+    report prepared, submitted by the head nurse, confirmed by the department head and printed."""
+    ISSUE_17.mkdir(parents=True, exist_ok=True)
+    course = Course.objects.get(patient__mrn="DEMO-0101")
+    month = timezone.localtime(course.procedures.order_by("starts_at").first().starts_at).strftime("%Y-%m")
+
+    def person(username: str) -> Session:
+        return Session(browser, live_server.url, username, DEMO_PASSWORD)
+
+    # The physician: the chart (an inline SVG under the page's CSP: a violation is a console error).
+    physician = person("physician")
+    page = physician.page
+    page.goto(f"/courses/{course.pk}/")
+    chart = page.locator("[data-course-chart] svg")
+    expect(chart).to_be_visible()
+    assert "anti-Dsg3" in chart.inner_html() and "IgG" in chart.inner_html()
+    expect(page.locator("[data-stop-criteria]")).to_contain_text("anti-Dsg3")
+    page.locator("[data-course-chart]").screenshot(path=ISSUE_17 / "course-chart.png")
+    physician.shot("40-course-chart")
+    text = _pdf_pages(physician.context, f"/courses/{course.pk}/summary.pdf", "course-summary")
+    if text:
+        assert "This summary is not an order" in text and "Course chart" in text and "Stop criteria" in text
+        assert "anti-Dsg3 188 U/mL" in text
+    physician.close()
+
+    # The reviewer prepares last month's report; the head nurse submits it; the department head confirms it.
+    reviewer = person("reviewer")
+    reviewer.page.goto("/reports/monthly/")
+    reviewer.page.fill("#id_month", month)
+    reviewer.page.click("main button:has-text('Prepare or refresh')")
+    expect(reviewer.page.locator("main")).to_contain_text(f"Monthly quality report {month}")
+    address = reviewer.page.url
+    reviewer.shot("41-monthly-prepared")
+    reviewer.close()
+    head_nurse = person("headnurse")
+    head_nurse.page.goto(address)
+    head_nurse.page.fill("#submit-note", "Checked against the paper log.")
+    head_nurse.page.click("main button:has-text('Submit (head nurse)')")
+    expect(head_nurse.page.locator("main")).to_contain_text("Submitted by the head nurse")
+    expect(head_nurse.page.locator("main button:has-text('Confirm and freeze')")).to_have_count(0)
+    head_nurse.shot("42-monthly-submitted")
+    head_nurse.close()
+    head = person("head")
+    head.page.goto(address)
+    head.page.fill("#confirm-note", "Agreed.")
+    head.page.click("main button:has-text('Confirm and freeze (department head)')")
+    expect(head.page.locator("main")).to_contain_text("Frozen: these numbers no longer change.")
+    # Three courses of five sessions; 14 started, 5 adverse events: 35.7 per 100 procedures started.
+    expect(head.page.locator("[data-table=events] tfoot")).to_contain_text("35.7")
+    head.shot("43-monthly-confirmed")
+    text = _pdf_pages(head.context, f"{address}report.pdf", "monthly-report")
+    if text:
+        assert f"Monthly quality report {month}" in text and "Confirmed by the department head" in text
+        assert "Agreed." in text and "35.7" in text
+    head.close()

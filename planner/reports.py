@@ -31,9 +31,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
 )
 from django.db.models.functions import Coalesce
@@ -195,28 +193,41 @@ def _products(procedures: Any, key: str) -> dict[Any, dict[str, Any]]:
 
 
 def _signing_to_first_start(period: Period, dimension: str) -> dict[Any, list[float]]:
-    """Hours from each order's first signature to its first recorded start, for first starts in the period."""
+    """Hours from each order's first signature to its first recorded start, for first starts in the period.
+
+    An order is its first version and its amendments (the versions point at the first, `original`): its
+    signature and its group are the first version's, its first start the earliest of all its versions'.
+    One query, over the records of the orders that started a session in the period only: a correlated
+    subquery per order measured minutes on the bench's 100,000 sessions.
+    """
     low, high = period.bounds
-    first_record = (
-        SessionRecord.objects.filter(started_at__isnull=False)
-        .filter(Q(procedure__course_id=OuterRef("pk")) | Q(procedure__course__original_id=OuterRef("pk")))
-        .order_by("started_at", "pk")
+
+    def first_version(field: str) -> Coalesce:
+        return Coalesce(f"procedure__course__original__{field}", f"procedure__course__{field}")
+
+    started = SessionRecord.objects.filter(started_at__isnull=False).annotate(
+        order=Coalesce("procedure__course__original_id", "procedure__course_id")
     )
-    key = {
-        "indication": F("indication_id"),
-        "modality": F("modality"),
-        "physician": F("signed_by_id"),
-        "device": Subquery(first_record.values("procedure__device_id")[:1]),
+    in_period = started.filter(started_at__gte=low, started_at__lt=high).values("order")
+    group = {
+        "indication": first_version("indication_id"),
+        "modality": first_version("modality"),
+        "physician": first_version("signed_by_id"),
+        "device": F("procedure__device_id"),  # the device of the first start
     }[dimension]
-    orders = (
-        Course.objects.filter(original__isnull=True, signed_at__isnull=False)
-        .annotate(first_start=Subquery(first_record.values("started_at")[:1]), group=key)
-        .filter(first_start__gte=low, first_start__lt=high)
-        .values_list("group", "signed_at", "first_start")
+    rows = (
+        started.filter(order__in=in_period)
+        .annotate(signed_at=first_version("signed_at"), group=group)
+        .order_by("started_at", "pk")
+        .values_list("order", "group", "signed_at", "started_at")
     )
+    first: dict[int, tuple[Any, datetime | None, datetime]] = {}
+    for order, key, signed_at, started_at in rows:
+        first.setdefault(order, (key, signed_at, started_at))
     found: dict[Any, list[float]] = {}
-    for group, signed_at, first_start in orders:
-        found.setdefault(group, []).append((first_start - signed_at).total_seconds() / 3600)
+    for key, signed_at, started_at in first.values():
+        if signed_at is not None and low <= started_at < high:
+            found.setdefault(key, []).append((started_at - signed_at).total_seconds() / 3600)
     return found
 
 

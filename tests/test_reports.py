@@ -34,6 +34,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from planner import booking, courses, plans, reports, roles
@@ -50,8 +51,9 @@ from planner.models import (
     SessionAddendum,
     SessionRecord,
 )
+from tests.conftest import logged_in
 from tests.factories import make_user
-from tests.workflow import booked, signed
+from tests.workflow import booked, create, form_data, sign, signed
 
 
 def _record(procedure: Procedure, by: User, **fields: object) -> SessionRecord:
@@ -354,3 +356,26 @@ def test_a_prepared_report_can_be_refreshed_and_keeps_one_row_per_month(unit: No
     again = reports.prepare(month.replace(day=15) if month.day == 1 else month, by=reviewer)
     assert first.pk == again.pk and MonthlyReport.objects.count() == 1
     assert Decimal(again.numbers["device"]["total"]["planned"]) == 0
+
+
+def test_an_amended_order_counts_once_from_its_first_signature(patient: Patient, physician: User, nurse: User) -> None:
+    """An amendment takes over the booked sessions; the order's first start is counted from the first
+    version's signature (30 h), once, and only in a period that holds that first start."""
+    client = logged_in(physician)
+    create(physician, patient)
+    first = Course.objects.get()
+    client.post(reverse("course-book", args=[first.pk]))
+    sign(client, first)
+    first.refresh_from_db()
+    client.post(reverse("course-amend", args=[first.pk]), form_data(amendment_reason="Faster taper"))
+    amendment = Course.objects.get(previous=first)
+    sign(client, amendment)
+    one, two = amendment.procedures.order_by("number")[:2]
+    _record(one, nurse, started_at=first.signed_at + timedelta(hours=30), outcome="completed")
+    _record(two, nurse, started_at=first.signed_at + timedelta(hours=54))
+    signed_on = timezone.localtime(first.signed_at).date()
+    report = reports.build(reports.Period(signed_on, signed_on + timedelta(days=10)), "physician")
+    assert report["total"]["signing_to_first_start_hours"] == [30.0]
+    second_start = timezone.localtime(first.signed_at + timedelta(hours=54)).date()
+    later = reports.build(reports.Period(second_start, second_start + timedelta(days=10)), "physician")
+    assert later["total"]["signing_to_first_start_hours"] == []

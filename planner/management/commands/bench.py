@@ -25,7 +25,7 @@ from django.utils import timezone
 from planner import bench_data, booking, courses, plans, printing
 from planner.core.blood_volume import Sex
 from planner.core.exchange import ExchangeRequest, plan_exchange
-from planner.models import ApiToken, Course, Procedure
+from planner.models import ApiToken, Course, Procedure, SessionRecord
 
 EXAMPLE_A = {"sex": "male", "weight_kg": 70, "height_cm": 175, "haematocrit": 0.40}
 
@@ -125,7 +125,10 @@ class Command(BaseCommand):
         patient = course.patient
         first = timezone.localtime(Procedure.objects.order_by("starts_at").first().starts_at).date()
         last = timezone.localtime(Procedure.objects.order_by("-starts_at").first().starts_at).date()
-        month = f"start={week.replace(day=1):%Y-%m-%d}&end={week:%Y-%m-%d}"
+        # A whole month of recorded sessions: the one before the month of the latest start.
+        latest = SessionRecord.objects.filter(started_at__isnull=False).order_by("-started_at").first()
+        month_end = timezone.localtime(latest.started_at).date().replace(day=1) - timedelta(days=1)
+        month = f"start={month_end.replace(day=1):%Y-%m-%d}&end={month_end:%Y-%m-%d}"
         everything = f"start={first:%Y-%m-%d}&end={last:%Y-%m-%d}"
         pages = [
             ("patient list, page 1", nurse, "GET", "/patients/", None, 0.15),

@@ -29,7 +29,7 @@ from planner.core.exchange import (
     volumes_words,
 )
 from planner.core.fluid_rules import FluidProposal, ReplacementPolicy
-from planner.core.limits import InputError
+from planner.core.limits import InputError, parse_id
 from planner.core.replacement import FRACTION_NAMES, FluidPlan, Shares
 from planner.models import AdsorptionColumn, Course, Device, Fractionator, Indication, Patient, Product
 from planner.plans import CatalogueChoice
@@ -100,8 +100,8 @@ class IndicationField(forms.Field):
         if "\x00" in text:
             # No catalogue name holds a NUL, and PostgreSQL refuses one in a query (hypothesis found the 500).
             found = found.none()
-        elif text.isascii() and text.isdigit():  # "²".isdigit() is True, and int("²") fails
-            found = found.filter(pk=int(text))
+        elif text.isascii() and text.isdigit():  # "²".isdigit() is True: not an id, nor a name
+            found = found.filter(pk=chosen) if (chosen := parse_id(text)) else found.none()
         else:
             disease, _bar, indication = (part.strip() for part in text.partition("|"))
             found = found.filter(disease__iexact=disease, indication__iexact=indication)

@@ -15,7 +15,7 @@ from planner.core import limits
 from planner.core.blood_volume import Method, default_method
 from planner.core.exchange import FIXED_ML_LIMITS, ML_PER_KG_LIMITS
 from planner.core.identity import normalise_mrn
-from planner.core.limits import InputError
+from planner.core.limits import InputError, parse_id
 from planner.core.replacement import Shares
 from planner.errors import WorkflowError
 from planner.models import (
@@ -315,9 +315,10 @@ class CourseForm(forms.ModelForm):
         key = self.add_prefix("indication")
         chosen = self.data.get(key) if self.is_bound else self.initial.get("indication", self.instance.indication_id)
         chosen = getattr(chosen, "pk", chosen)
-        if not (str(chosen or "").isascii() and str(chosen or "").isdigit()):
+        chosen = parse_id(chosen)
+        if chosen is None:
             return
-        rows = IndicationModality.objects.filter(indication_id=int(chosen), is_active=True)
+        rows = IndicationModality.objects.filter(indication_id=chosen, is_active=True)
         offered = {row.modality: row for row in rows}
         self.fields["modality"].choices = [
             (value, label)

@@ -53,3 +53,17 @@ class InputError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+# Row ids as typed into an address or a form: ASCII digits ("²".isdigit() is True, and int("²") fails) and
+# no larger than a 64-bit integer (SQLite refuses a larger one in a query with an OverflowError).
+LARGEST_ID = 2**63 - 1
+
+
+def parse_id(value: object) -> int | None:
+    """The id a value names, or None when it names none."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(LARGEST_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= LARGEST_ID else None

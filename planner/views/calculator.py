@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from planner.audit import log_patient_view
 from planner.calculator import ExchangeForm, initial_from_patient, result_rows
+from planner.core.limits import parse_id
 from planner.models import ApiToken, Patient
 
 # Failed bearer tokens are throttled per address under this one name (never a real username).
@@ -35,11 +36,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
     if patient_id:
         if not request.user.has_perm("planner.view_patient"):
             raise PermissionDenied
-        patient = (
-            get_object_or_404(Patient, pk=patient_id)
-            if str(patient_id).isascii() and str(patient_id).isdigit()
-            else None
-        )
+        patient = get_object_or_404(Patient, pk=chosen) if (chosen := parse_id(patient_id)) else None
         if patient is None:
             raise Http404
         log_patient_view(request, patient, "calculator")

@@ -19,7 +19,7 @@ from planner.audit import log_patient_view
 from planner.calculator import METHOD_CHOICES, result_rows
 from planner.core import text
 from planner.core.exchange import ExchangePlan
-from planner.core.limits import InputError
+from planner.core.limits import InputError, parse_id
 from planner.core.schedule_dates import Dose, gap_warnings
 from planner.errors import WorkflowError
 from planner.forms import (
@@ -121,9 +121,9 @@ def _save_order(course: Course, form: CourseForm, plan: ExchangePlan) -> None:
 def course_create(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     indication = None
-    chosen = request.GET.get("indication", "")
-    if chosen.isascii() and chosen.isdigit():
-        indication = get_object_or_404(Indication, pk=request.GET["indication"])
+    chosen = parse_id(request.GET.get("indication"))
+    if chosen is not None:
+        indication = get_object_or_404(Indication, pk=chosen)
 
     def save(form: CourseForm, plan: ExchangePlan) -> Course:
         course = form.save(commit=False)

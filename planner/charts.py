@@ -290,6 +290,9 @@ _STYLE = {
     "xtick.major.size": 3,
     "ytick.major.size": 3,
     "lines.solid_capstyle": "butt",
+    # Names typed by staff (a marker, a device, an indication) are drawn as typed: a pair of "$" would
+    # otherwise be parsed as maths, and bad maths raises while drawing (a 500, for good on a frozen report).
+    "text.parse_math": False,
 }
 # rc_context changes matplotlib's process-wide settings for the duration of a drawing: one at a time.
 _LOCK = threading.Lock()

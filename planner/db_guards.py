@@ -338,22 +338,37 @@ def remove_append_only_guard(apps: object, schema_editor: BaseDatabaseSchemaEdit
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {APPEND_ONLY_GUARD}_{table}_{operation}")
 
 
-# A monthly quality report: once submitted its numbers and month stand and it is not deleted; once
-# confirmed by the department head nothing of it changes (planner/models/reports.py). Reports are
-# never sent back to preparation: a correction after confirmation shows beside the frozen report.
+# A monthly quality report moves one way only: prepared (numbers refreshed at will) -> submitted by the
+# head nurse (month, numbers and submission stand) -> confirmed by the department head (nothing of it
+# changes); it starts as prepared, and once submitted it is not deleted (planner/models/reports.py).
+# Reports are never sent back to preparation: a correction shows beside the frozen report.
 REPORT_GUARD = "monthly_report_frozen"
+_REPORT_SUBMISSION = ("submitted_by_id", "submitted_at", "submission_note")
+_REPORT_PREPARATION = ("month", "numbers", "prepared_by_id", "prepared_at")
 
 
 def install_report_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -> None:
     vendor = schema_editor.connection.vendor
     remove_report_guard(apps, schema_editor)
     frozen = f"{REPORT_GUARD}: a confirmed monthly report cannot be changed"
-    submitted = f"{REPORT_GUARD}: a submitted report keeps its month and numbers"
+    submitted = f"{REPORT_GUARD}: a submitted report keeps its month, numbers and submission; it is only confirmed"
+    prepared = f"{REPORT_GUARD}: a prepared report is submitted, with its numbers as prepared, before it is confirmed"
+    starts = f"{REPORT_GUARD}: a report starts as prepared"
     kept = f"{REPORT_GUARD}: a submitted or confirmed report is kept"
     if vendor == "postgresql":
+
+        def changed(fields: tuple[str, ...]) -> str:
+            return " OR ".join(f"NEW.{field}::text IS DISTINCT FROM OLD.{field}::text" for field in fields)
+
         schema_editor.execute(f"""
             CREATE OR REPLACE FUNCTION {REPORT_GUARD}() RETURNS trigger AS $$
             BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    IF NEW.state <> 'prepared' THEN
+                        RAISE EXCEPTION '{starts}' USING ERRCODE = 'integrity_constraint_violation';
+                    END IF;
+                    RETURN NEW;
+                END IF;
                 IF TG_OP = 'DELETE' THEN
                     IF OLD.state <> 'prepared' THEN
                         RAISE EXCEPTION '{kept}' USING ERRCODE = 'integrity_constraint_violation';
@@ -363,16 +378,27 @@ def install_report_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) 
                 IF OLD.state = 'confirmed' THEN
                     RAISE EXCEPTION '{frozen}' USING ERRCODE = 'integrity_constraint_violation';
                 END IF;
-                IF OLD.state = 'submitted' AND (NEW.state = 'prepared' OR NEW.month IS DISTINCT FROM OLD.month
-                        OR NEW.numbers::text IS DISTINCT FROM OLD.numbers::text) THEN
+                IF OLD.state = 'submitted' AND (NEW.state <> 'confirmed'
+                        OR {changed(_REPORT_PREPARATION + _REPORT_SUBMISSION)}) THEN
                     RAISE EXCEPTION '{submitted}' USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                IF OLD.state = 'prepared' AND NEW.state <> 'prepared' AND (NEW.state <> 'submitted'
+                        OR {changed(_REPORT_PREPARATION)}) THEN
+                    RAISE EXCEPTION '{prepared}' USING ERRCODE = 'integrity_constraint_violation';
                 END IF;
                 RETURN NEW;
             END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER {REPORT_GUARD} BEFORE UPDATE OR DELETE ON planner_monthlyreport
+            CREATE TRIGGER {REPORT_GUARD} BEFORE INSERT OR UPDATE OR DELETE ON planner_monthlyreport
                 FOR EACH ROW EXECUTE FUNCTION {REPORT_GUARD}();
         """)  # nosec B608
     elif vendor == "sqlite":
+
+        def changed(fields: tuple[str, ...]) -> str:
+            return " OR ".join(f"NEW.{field} IS NOT OLD.{field}" for field in fields)
+
+        schema_editor.execute(f"""
+            CREATE TRIGGER {REPORT_GUARD}_insert BEFORE INSERT ON planner_monthlyreport
+            WHEN NEW.state <> 'prepared' BEGIN SELECT RAISE(ABORT, '{starts}'); END""")  # nosec B608
         schema_editor.execute(f"""
             CREATE TRIGGER {REPORT_GUARD}_delete BEFORE DELETE ON planner_monthlyreport
             WHEN OLD.state <> 'prepared' BEGIN SELECT RAISE(ABORT, '{kept}'); END""")  # nosec B608
@@ -381,9 +407,14 @@ def install_report_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) 
             WHEN OLD.state = 'confirmed' BEGIN SELECT RAISE(ABORT, '{frozen}'); END""")  # nosec B608
         schema_editor.execute(f"""
             CREATE TRIGGER {REPORT_GUARD}_submitted BEFORE UPDATE ON planner_monthlyreport
-            WHEN OLD.state = 'submitted' AND (NEW.state = 'prepared' OR NEW.month IS NOT OLD.month
-                OR NEW.numbers IS NOT OLD.numbers)
+            WHEN OLD.state = 'submitted' AND (NEW.state <> 'confirmed'
+                OR {changed(_REPORT_PREPARATION + _REPORT_SUBMISSION)})
             BEGIN SELECT RAISE(ABORT, '{submitted}'); END""")  # nosec B608
+        schema_editor.execute(f"""
+            CREATE TRIGGER {REPORT_GUARD}_prepared BEFORE UPDATE ON planner_monthlyreport
+            WHEN OLD.state = 'prepared' AND NEW.state <> 'prepared' AND (NEW.state <> 'submitted'
+                OR {changed(_REPORT_PREPARATION)})
+            BEGIN SELECT RAISE(ABORT, '{prepared}'); END""")  # nosec B608
     else:
         raise NotImplementedError(f"No report guard for the {vendor} database.")
 
@@ -393,5 +424,5 @@ def remove_report_guard(apps: object, schema_editor: BaseDatabaseSchemaEditor) -
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {REPORT_GUARD} ON planner_monthlyreport")
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {REPORT_GUARD}()")
     else:
-        for suffix in ("delete", "confirmed", "submitted"):
+        for suffix in ("insert", "delete", "confirmed", "submitted", "prepared"):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {REPORT_GUARD}_{suffix}")

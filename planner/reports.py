@@ -20,16 +20,16 @@ What counts (the README's "Unit reports" says the same for users):
 """
 
 import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Count,
-    DecimalField,
-    ExpressionWrapper,
     F,
     Q,
     Sum,
@@ -167,17 +167,17 @@ def _adverse_events(procedures: Any, key: str) -> dict[Any, dict[str, int]]:
     return found
 
 
-_GRAMS = ExpressionWrapper(
-    F("quantity_given") * F("product__package_volume_ml") * F("product__concentration_percent") / 100,
-    output_field=DecimalField(max_digits=12, decimal_places=2),
-)
-
-
 def _products(procedures: Any, key: str) -> dict[Any, dict[str, Any]]:
     rows = (
         IssuedProduct.objects.filter(record__procedure__in=procedures.values("pk"), quantity_given__gt=0)
-        .values("product__kind", "abo_group", group=F(f"record__procedure__{key}"))
-        .annotate(packages=Sum("quantity_given"), grams=Sum(_GRAMS))
+        .values(
+            "product__kind",
+            "product__package_volume_ml",
+            "product__concentration_percent",
+            "abo_group",
+            group=F(f"record__procedure__{key}"),
+        )
+        .annotate(packages=Sum("quantity_given"))
         .order_by()
     )
     found: dict[Any, dict[str, Any]] = {}
@@ -185,7 +185,10 @@ def _products(procedures: Any, key: str) -> dict[Any, dict[str, Any]]:
         products = found.setdefault(row["group"], {"albumin_packages": 0, "albumin_g": Decimal(0), "plasma_units": {}})
         if row["product__kind"] == Product.Kind.ALBUMIN:
             products["albumin_packages"] += row["packages"]
-            products["albumin_g"] += row["grams"] or Decimal(0)
+            # Grams per package in Python: SQLite stores 25 % as the integer 25, and its integer
+            # division would make one vial of 25 % 50 mL 12 g, not 12.5.
+            percent = Decimal(row["product__concentration_percent"] or 0)
+            products["albumin_g"] += row["packages"] * row["product__package_volume_ml"] * percent / 100
         elif row["product__kind"] == Product.Kind.PLASMA:
             group = row["abo_group"] if row["abo_group"] in ABO_GROUPS else NO_GROUP
             products["plasma_units"][group] = products["plasma_units"].get(group, 0) + row["packages"]
@@ -320,7 +323,21 @@ def _sum_rows(rows: list[dict[str, Any]], hours: list[float]) -> dict[str, Any]:
     return total
 
 
-@transaction.atomic  # one snapshot: the queries below see the same data (repeatable on PostgreSQL)
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """A transaction whose queries all see the same data. PostgreSQL's default (READ COMMITTED) gives
+    each query its own snapshot, so an adverse event committed between two queries could be counted
+    while its session was not yet counted as started: REPEATABLE READ. A SQLite transaction reads one
+    snapshot already. Inside an outer transaction (a test's), that transaction's level holds."""
+    outermost = not transaction.get_connection().in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+@one_snapshot()
 def build(period: Period, dimension: str) -> dict[str, Any]:
     """The report as plain JSON: one row per group and a total row."""
     if dimension not in DIMENSIONS:
@@ -361,8 +378,10 @@ def build(period: Period, dimension: str) -> dict[str, Any]:
 
 
 def build_all(period: Period) -> dict[str, Any]:
-    """Every dimension, for a monthly report that can be read by any of them once frozen."""
-    return {dimension: build(period, dimension) for dimension in DIMENSIONS}
+    """Every dimension, for a monthly report that can be read by any of them once frozen: one snapshot,
+    so that every grouping's totals agree."""
+    with one_snapshot():
+        return {dimension: build(period, dimension) for dimension in DIMENSIONS}
 
 
 # --- The monthly quality report ----------------------------------------------------------------
@@ -387,11 +406,19 @@ def prepare(month: date, *, by: Any) -> MonthlyReport:
         return report
 
 
+def month_has_ended(first: date) -> bool:
+    return Period.month(first).end < timezone.localdate()
+
+
 def submit(report: MonthlyReport, *, by: Any, note: str = "") -> MonthlyReport:
+    """The head nurse submits a month that has ended: its numbers then stand (a report can be prepared, and
+    refreshed, while the month runs, but a month still running has sessions to come)."""
     with transaction.atomic():
         report = MonthlyReport.objects.select_for_update().get(pk=report.pk)
         if report.state != MonthlyReport.State.PREPARED:
             raise WorkflowError(_("This report has already been submitted."))
+        if not month_has_ended(report.month):
+            raise WorkflowError(_("A month is submitted once it has ended."))
         report.state, report.submitted_by, report.submitted_at = MonthlyReport.State.SUBMITTED, by, timezone.now()
         report.submission_note = note.strip()
         report.save(update_fields=["state", "submitted_by", "submitted_at", "submission_note"])
@@ -412,13 +439,14 @@ def confirm(report: MonthlyReport, *, by: Any, note: str = "") -> MonthlyReport:
 
 
 def addenda_after_freezing(report: MonthlyReport) -> Any:
-    """Corrections written to the month's session records after the report was confirmed."""
-    if not report.confirmed_at:
+    """Corrections written to the month's session records after the numbers were last prepared, once they
+    stand (submitted or confirmed): a correction between preparing and confirming is not in them either."""
+    if report.state == MonthlyReport.State.PREPARED:
         return SessionAddendum.objects.none()
     return (
         SessionAddendum.objects.filter(
             record__procedure__in=sessions_in(Period.month(report.month)).values("pk"),
-            written_at__gt=report.confirmed_at,
+            written_at__gt=report.prepared_at,
         )
         .select_related("written_by", "record__procedure__course")
         .order_by("written_at")

@@ -1,15 +1,18 @@
 """Where a course stands against its indication's stop criteria (planner/models/reports.py, StopCriterion).
 
 For each criterion in use: the course's first value (the latest measured before its first session,
-else the first after), the latest value, the change, and whether the criterion is met. A criterion is
-never "met" on a value that was not measured: no value reads "not measured", not "not met". The
-sessions held against those ordered are shown beside, as the course's own limit.
+else the first after), the latest value measured since the course began, the change, and whether the
+criterion is met. A criterion is judged only on a value measured after the first session started: an
+old result, or the baseline itself, never reads "met"; no such value reads "not measured". Marker
+results are compared only in one unit (the latest's). An amended order is one course: its first
+session and the sessions held are counted over all its versions.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +28,7 @@ MET, NOT_MET, NOT_MEASURED, FOLLOWED = "met", "not_met", "not_measured", "follow
 class Reading:
     value: Decimal
     taken_at: datetime
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,19 +54,19 @@ class Assessment:
         }[self.state]
 
 
-def _value(row: Measurement, criterion: StopCriterion) -> Decimal | None:
+def _reading(row: Measurement, criterion: StopCriterion) -> Reading | None:
     if criterion.measure == StopCriterion.Measure.MARKER:
         if row.marker_name.strip().casefold() != criterion.marker_name.strip().casefold():
             return None
         parsed = MarkerResult(name=row.marker_name, result=row.marker_value, taken_at=row.taken_at).number_and_unit()
-        return Decimal(str(parsed[0])) if parsed else None
+        return Reading(Decimal(str(parsed[0])), row.taken_at, parsed[1]) if parsed else None
     value = getattr(row, criterion.measure)
-    return None if value is None else Decimal(value)
+    return None if value is None else Reading(Decimal(value), row.taken_at)
 
 
 def _state(criterion: StopCriterion, first: Reading | None, latest: Reading | None) -> str:
     if criterion.comparison == StopCriterion.Comparison.TREND:
-        return FOLLOWED if latest else NOT_MEASURED
+        return FOLLOWED if first or latest else NOT_MEASURED
     if latest is None:
         return NOT_MEASURED
     threshold = criterion.threshold
@@ -89,13 +93,14 @@ def assess(
     start = first_session_at or timezone.now()
     found = []
     for criterion in criteria:
-        readings = [
-            Reading(value, row.taken_at) for row in measurements if (value := _value(row, criterion)) is not None
-        ]
+        readings = [reading for row in measurements if (reading := _reading(row, criterion)) is not None]
+        if readings and criterion.measure == StopCriterion.Measure.MARKER:
+            # Another lab's unit (an index against U/mL) is another scale: compared only in the latest's.
+            readings = [reading for reading in readings if reading.unit == readings[-1].unit]
         before = [reading for reading in readings if reading.taken_at <= start]
         after = [reading for reading in readings if reading.taken_at > start]
         first = before[-1] if before else (after[0] if after else None)
-        latest = readings[-1] if readings else None
+        latest = after[-1] if after else None
         found.append(Assessment(criterion, first, latest, _state(criterion, first, latest)))
     return found
 
@@ -105,8 +110,15 @@ def for_course(course: Course, order: Order | None, procedures: list[Procedure])
     those ordered, and the indication's course notes (the order's own, frozen with a signed order).
 
     `procedures`: the course's sessions with their records, as the page has them; "held" is the
-    chart's rule (planner.charts.is_held).
+    chart's rule (planner.charts.is_held). An amendment's sessions that ran stay with the version they
+    ran under: for a later version the order's every version is read (one more query).
     """
+    if course.version > 1:
+        procedures = list(
+            Procedure.objects.filter(
+                Q(course_id=course.order_number) | Q(course__original_id=course.order_number)
+            ).select_related("record")
+        )
     booked = sorted(p.starts_at for p in procedures if p.status == Procedure.Status.PLANNED)
     indication = order.indication if order is not None else course.indication
     return {

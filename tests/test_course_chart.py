@@ -219,6 +219,21 @@ def test_a_marker_name_is_escaped(labs: Patient, physician: User) -> None:
     assert "&lt;b&gt;x&lt;/b&gt; (U/mL)" in svg and "<b>" not in svg
 
 
+def test_a_dollar_in_a_marker_name_is_drawn_as_typed_not_as_maths(labs: Patient, physician: User, nurse: User) -> None:
+    """matplotlib reads "$...$" as maths and raises on bad maths while drawing: the page was a 500."""
+    make_measurement(
+        patient=labs,
+        by=physician,
+        taken_at=timezone.now() - timedelta(hours=1),
+        marker_name="anti-$\\foo$",
+        marker_value="5 U/mL",
+        marker_is_igg_antibody=True,
+    )
+    course = signed(physician, labs)
+    assert "anti-$\\foo$ (U/mL)" in _svg(course)
+    assert logged_in(nurse).get(reverse("course-detail", args=[course.pk])).status_code == 200
+
+
 LABELS = ("IgG (g/L)", "measured", "projected, as signed", "session planned", "Session")
 
 

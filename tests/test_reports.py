@@ -28,7 +28,7 @@ By physician: physician 1 has 5 planned, 3 started, 4 events → 133.3 per 100, 
 physician 2 has 3 planned, 3 started, no events → 0.0 per 100, median 50.0 h.
 """
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -272,6 +272,10 @@ def department_head(staff_roles: None) -> User:
     return make_user(username="depthead", role=roles.APPROVAL_ROLES["head"])
 
 
+def _last_month() -> date:
+    return (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
 def _this_month() -> reports.Period:
     return reports.Period.month(timezone.localdate().replace(day=1))
 
@@ -279,15 +283,15 @@ def _this_month() -> reports.Period:
 def test_a_month_is_prepared_submitted_confirmed_and_then_frozen(
     procedure: Procedure, nurse: User, reviewer: User, head_nurse: User, department_head: User
 ) -> None:
-    # Booked next week by the fixture: moved to now, so that it falls in a month that has begun.
-    now = timezone.now()
-    Procedure.objects.filter(pk=procedure.pk).update(
-        starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=3)
-    )
-    record = _record(procedure, nurse, started_at=now, outcome="completed")
-    month = timezone.localtime(now - timedelta(minutes=1)).date().replace(day=1)
+    # Booked next week by the fixture: moved to last month, which has ended and so can be submitted.
+    month = _last_month()
+    when = timezone.make_aware(datetime.combine(month + timedelta(days=14), time(9)))
+    Procedure.objects.filter(pk=procedure.pk).update(starts_at=when, ends_at=when + timedelta(hours=3))
+    record = _record(procedure, nurse, started_at=when, outcome="completed")
     report = reports.prepare(month, by=reviewer)
     assert report.state == "prepared" and report.numbers["indication"]["total"]["started"] == 1
+    # Written after the numbers were prepared and before they were confirmed: not in them, so listed.
+    SessionAddendum.objects.create(record=record, reason="Late weight", correction="62 kg", written_by=nurse)
     report = reports.submit(report, by=head_nurse, note="Checked against the ward book")
     with pytest.raises(reports.WorkflowError):
         reports.prepare(month, by=reviewer)  # submitted numbers stand
@@ -311,7 +315,7 @@ def test_a_month_is_prepared_submitted_confirmed_and_then_frozen(
     assert report.numbers == frozen and report.numbers["indication"]["total"]["adverse_events"] == 0
     live = reports.build(reports.Period.month(month), "indication")
     assert live["total"]["adverse_events"] == 1
-    assert [a.reason for a in reports.addenda_after_freezing(report)] == ["Missed event"]
+    assert [a.reason for a in reports.addenda_after_freezing(report)] == ["Late weight", "Missed event"]
 
 
 @pytest.mark.parametrize(
@@ -326,7 +330,7 @@ def test_a_month_is_prepared_submitted_confirmed_and_then_frozen(
 def test_the_database_refuses_to_change_a_confirmed_report(
     unit: None, reviewer: User, head_nurse: User, department_head: User, statement: str
 ) -> None:
-    month = timezone.localdate().replace(day=1)
+    month = _last_month()
     report = reports.confirm(reports.submit(reports.prepare(month, by=reviewer), by=head_nurse), by=department_head)
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)
@@ -335,7 +339,7 @@ def test_the_database_refuses_to_change_a_confirmed_report(
 
 
 def test_the_database_keeps_a_submitted_reports_numbers(unit: None, reviewer: User, head_nurse: User) -> None:
-    month = timezone.localdate().replace(day=1)
+    month = _last_month()
     report = reports.submit(reports.prepare(month, by=reviewer), by=head_nurse)
     with pytest.raises(IntegrityError), transaction.atomic():
         MonthlyReport.objects.filter(pk=report.pk).update(numbers={"forged": True})
@@ -379,3 +383,64 @@ def test_an_amended_order_counts_once_from_its_first_signature(patient: Patient,
     second_start = timezone.localtime(first.signed_at + timedelta(hours=54)).date()
     later = reports.build(reports.Period(second_start, second_start + timedelta(days=10)), "physician")
     assert later["total"]["signing_to_first_start_hours"] == []
+
+
+def test_one_vial_of_25_percent_albumin_is_12_5_grams(dataset: dict, bloodbank: User) -> None:
+    """SQLite stores 25 % as the integer 25: computed there, 1 × 50 × 25 / 100 was 12, not 12.5."""
+    record = SessionRecord.objects.filter(procedure__course=dataset["b"], started_at__isnull=False).earliest("pk")
+    _issue(record, bloodbank, Product.objects.get(name="Human albumin 25 % 12.5 g/50 mL"), 1, 1)
+    total = reports.build(dataset["period"], "physician")["total"]
+    assert (total["albumin_packages"], total["albumin_g"]) == (11, 117.5)  # 105 g + 12.5 g
+
+
+def test_a_month_still_running_is_prepared_but_not_submitted(unit: None, reviewer: User, head_nurse: User) -> None:
+    report = reports.prepare(timezone.localdate().replace(day=1), by=reviewer)
+    with pytest.raises(reports.WorkflowError, match="once it has ended"):
+        reports.submit(report, by=head_nurse)
+    report.refresh_from_db()
+    assert report.state == "prepared"
+
+
+@pytest.mark.parametrize(
+    ("state", "statement"),
+    [
+        # Straight from prepared to confirmed, or submitted with other numbers than were prepared.
+        ("prepared", "UPDATE planner_monthlyreport SET state = 'confirmed', confirmed_by_id = submitted_by_id"),
+        ("prepared", "UPDATE planner_monthlyreport SET state = 'submitted', numbers = '{\"forged\": true}'"),
+        # A submission is not rewritten, nor left submitted with changes: it is only confirmed.
+        ("submitted", "UPDATE planner_monthlyreport SET submission_note = 'rewritten'"),
+        ("submitted", "UPDATE planner_monthlyreport SET submitted_by_id = prepared_by_id"),
+        ("submitted", "UPDATE planner_monthlyreport SET prepared_at = submitted_at"),
+        # Nor is a report made up already confirmed.
+        (
+            "submitted",
+            "INSERT INTO planner_monthlyreport (month, state, numbers, prepared_by_id, prepared_at, submission_note,"
+            " confirmation_note) SELECT '1999-01-01', 'confirmed', numbers, prepared_by_id, prepared_at, '', ''"
+            " FROM planner_monthlyreport",
+        ),
+    ],
+)
+def test_the_database_moves_a_report_one_way_only(
+    unit: None, reviewer: User, head_nurse: User, state: str, statement: str
+) -> None:
+    report = reports.prepare(_last_month(), by=reviewer)
+    if state == "submitted":
+        report = reports.submit(report, by=head_nurse, note="Checked")
+    before = MonthlyReport.objects.values().get(pk=report.pk)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+    assert MonthlyReport.objects.values().get(pk=report.pk) == before and MonthlyReport.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_reads_one_snapshot() -> None:
+    """Every query of a report (and of a month's every grouping) sees the same data: on PostgreSQL the
+    transaction is REPEATABLE READ (its default gives each query its own snapshot)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a SQLite transaction reads one snapshot already; the isolation level is PostgreSQL's")
+    with reports.one_snapshot(), connection.cursor() as cursor:
+        cursor.execute("SHOW transaction_isolation")
+        assert cursor.fetchone()[0] == "repeatable read"
+    with connection.cursor() as cursor:  # and only there: the next transaction is the default again
+        cursor.execute("SHOW transaction_isolation")
+        assert cursor.fetchone()[0] == "read committed"

@@ -9,12 +9,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from planner import stop_criteria
-from planner.models import Course, Indication, Patient, StopCriterion
+from planner.models import Course, Indication, Patient, SessionRecord, StopCriterion
 from tests.conftest import logged_in
 from tests.factories import make_measurement
-from tests.workflow import signed
+from tests.workflow import create, form_data, sign, signed
 
 
 @pytest.fixture
@@ -147,3 +148,58 @@ def test_the_course_page_in_chinese_describes_the_criteria_in_chinese(course: Co
     page = client.get(reverse("course-detail", args=[course.pk])).content.decode()
     assert "停止标准" in page and "随访抗桥粒芯糖蛋白 3 抗体滴度" in page
     assert "Anti-desmoglein 3 titre followed" not in page
+
+
+def test_an_old_result_alone_never_meets_a_criterion(course: Course, physician: User) -> None:
+    """Platelets of 250 three hundred days before the course: the baseline, not a response."""
+    criterion = _criterion(course, measure="platelets_10e9_per_l", comparison="at_least", threshold=Decimal(150))
+    make_measurement(
+        patient=course.patient, by=physician, taken_at=timezone.now() - timedelta(days=300), platelets_10e9_per_l=250
+    )
+    (found,) = [a for a in stop_criteria.assess(course, _first(course)) if a.criterion == criterion]
+    assert (found.first.value, found.latest, found.state) == (Decimal(250), None, "not_measured")
+
+
+def test_marker_results_in_another_unit_are_not_compared(course: Course, physician: User) -> None:
+    """152 U/mL, then an index of 1.2 from another lab: not a 99 % fall."""
+    criterion = _criterion(
+        course, measure="marker", marker_name="anti-Dsg3", comparison="fall_percent", threshold=Decimal(50)
+    )
+    first = _first(course)
+    for taken_at, result in ((first - timedelta(hours=3), "152 U/mL"), (first + timedelta(days=3), "1.2 index")):
+        make_measurement(
+            patient=course.patient, by=physician, taken_at=taken_at, marker_name="anti-Dsg3", marker_value=result
+        )
+    (found,) = [a for a in stop_criteria.assess(course, first) if a.criterion == criterion]
+    assert (found.first.value, found.latest.value, found.state) == (Decimal("1.2"), Decimal("1.2"), "not_measured")
+
+
+def test_an_amended_order_is_judged_from_its_first_session_under_any_version(
+    patient: Patient, physician: User, nurse: User
+) -> None:
+    """Session 1 ran under version 1 (anti-Dsg3 200 -> 90 U/mL); version 2 is the same course: held 1, a
+    55 % fall, met."""
+    client = logged_in(physician)
+    create(physician, patient)
+    first = Course.objects.get()
+    client.post(reverse("course-book", args=[first.pk]))
+    sign(client, first)
+    one = first.procedures.order_by("number").first()
+    SessionRecord.objects.create(
+        procedure=one, recorded_by=nurse, started_at=one.starts_at, outcome=SessionRecord.Outcome.COMPLETED
+    )
+    for taken_at, result in (
+        (one.starts_at - timedelta(hours=3), "200 U/mL"),
+        (one.starts_at + timedelta(days=1), "90 U/mL"),
+    ):
+        make_measurement(patient=patient, by=physician, taken_at=taken_at, marker_name="anti-Dsg3", marker_value=result)
+    client.post(reverse("course-amend", args=[first.pk]), form_data(amendment_reason="Faster taper"))
+    amendment = Course.objects.get(previous=first)
+    sign(client, amendment)
+    criterion = _criterion(
+        amendment, measure="marker", marker_name="anti-Dsg3", comparison="fall_percent", threshold=Decimal(50)
+    )
+    shown = stop_criteria.for_course(amendment, None, list(amendment.procedures.select_related("record")))
+    (found,) = [a for a in shown["stop_criteria"] if a.criterion == criterion]
+    assert (found.first.value, found.latest.value, found.state) == (Decimal(200), Decimal(90), "met")
+    assert shown["sessions_held"] == 1

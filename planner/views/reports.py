@@ -163,6 +163,7 @@ def monthly_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "note_form": ReportNoteForm(),
             "may_prepare": request.user.has_perm("planner.add_monthlyreport"),
             "may_submit": request.user.has_perm("planner.submit_monthlyreport"),
+            "month_ended": reports.month_has_ended(report.month),
             "may_confirm": request.user.has_perm("planner.confirm_monthlyreport")
             and report.submitted_by_id != request.user.pk,
         },

@@ -1,6 +1,6 @@
 """The unit's reports, their exports and the monthly quality report's sign-off."""
 
-from datetime import timedelta
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -35,9 +35,8 @@ def _report_from(request: HttpRequest) -> tuple[UnitReportForm, dict | None]:
 
 
 def _previous_month() -> dict[str, str]:
-    first = timezone.localdate().replace(day=1)
-    last = first - timedelta(days=1)
-    return {"start": last.replace(day=1).isoformat(), "end": last.isoformat()}
+    last = reports.Period.last_month()
+    return {"start": last.start.isoformat(), "end": last.end.isoformat()}
 
 
 @require_GET
@@ -62,39 +61,39 @@ def _filename(report: dict, extension: str) -> str:
     return f"unit-report-{report['start']}-{report['end']}-{report['dimension']}.{extension}"
 
 
-@require_GET
-@permission_required(VIEW, raise_exception=True)
-def unit_report_csv(request: HttpRequest) -> HttpResponse:
+def _download(
+    request: HttpRequest,
+    render_report: Callable[[dict], bytes | str],
+    content_type: str,
+    extension: str,
+    disposition: str = "attachment",
+) -> HttpResponse:
+    """The report of the request's period as a file, or the form's errors (400)."""
     form, report = _report_from(request)
     if report is None:
         return _refused(form)
-    response = HttpResponse(report_tables.as_csv(report), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(report, "csv")}"'
+    response = HttpResponse(render_report(report), content_type=content_type)
+    response["Content-Disposition"] = f'{disposition}; filename="{_filename(report, extension)}"'
     return response
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def unit_report_csv(request: HttpRequest) -> HttpResponse:
+    return _download(request, report_tables.as_csv, "text/csv; charset=utf-8", "csv")
 
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
 def unit_report_xlsx(request: HttpRequest) -> HttpResponse:
-    form, report = _report_from(request)
-    if report is None:
-        return _refused(form)
-    response = HttpResponse(
-        report_tables.as_xlsx(report), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(report, "xlsx")}"'
-    return response
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _download(request, report_tables.as_xlsx, xlsx, "xlsx")
 
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
 def unit_report_pdf(request: HttpRequest) -> HttpResponse:
-    form, report = _report_from(request)
-    if report is None:
-        return _refused(form)
-    response = HttpResponse(printing.unit_report_pdf(report), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{_filename(report, "pdf")}"'
-    return response
+    return _download(request, printing.unit_report_pdf, "application/pdf", "pdf", disposition="inline")
 
 
 # --- The monthly quality report ----------------------------------------------------------------
@@ -108,9 +107,7 @@ def monthly_report_list(request: HttpRequest) -> HttpResponse:
         "planner/monthly_report_list.html",
         {
             "monthly_reports": MonthlyReport.objects.select_related("prepared_by", "submitted_by", "confirmed_by"),
-            "form": MonthForm(
-                initial={"month": (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")}
-            ),
+            "form": MonthForm(initial={"month": reports.Period.last_month().start.strftime("%Y-%m")}),
         },
     )
 

@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Keeps a logged-in session alive without a database write on every request (planner/idle_sessions.py).
+    "planner.idle_sessions.IdleSessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -125,7 +127,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # Counts failed logins and refuses a locked-out one before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with a user's permissions read in one query (planner/auth_backend.py).
+    "planner.auth_backend.ModelBackend",
 ]
 # Login throttling: after AXES_FAILURE_LIMIT failures for one username from one address, that pair is
 # locked for AXES_COOLOFF_MINUTES (a ward PC's other users are not locked out by one person's typos).
@@ -145,9 +148,11 @@ except ValueError as error:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from None
 AXES_CLIENT_IP_CALLABLE = "planner.client_ip.request_client_ip"
 
-# Idle sessions end: every request pushes the expiry forward, so only inactivity logs a user out.
+# Idle sessions end: a request pushes the expiry forward, so only inactivity logs a user out. The session
+# is saved again only once SESSION_REFRESH_SECONDS have passed since its last save (not on every request),
+# so the idle timeout is SESSION_COOKIE_AGE at most and at most that many seconds less.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_REFRESH_SECONDS = 60
 
 ROOT_URLCONF = "planner.urls"
 WSGI_APPLICATION = "planner.wsgi.application"

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from django.urls import reverse
 from planner import db_guards, roles, standard_catalogue
 from planner.catalogue import load_indications
 from planner.demo import DEMO_DEVICES, DEMO_PRODUCTS
+from planner.idle_sessions import REFRESHED_KEY
 from planner.models import AdsorptionColumn, Course, Device, Fractionator, Patient, Procedure, Product
 from planner.standard_catalogue import STANDARD_COLUMNS, STANDARD_FRACTIONATORS
 from tests.factories import make_measured_patient, make_user
@@ -67,8 +69,13 @@ def no_role(staff_roles: None) -> User:
 
 
 def logged_in(user: User) -> Client:
+    """A client logged in as `user` mid-shift: its session was refreshed just now, so the next requests
+    within SESSION_REFRESH_SECONDS write no session (planner/idle_sessions.py)."""
     client = Client()
     client.force_login(user)
+    session = client.session
+    session[REFRESHED_KEY] = int(time.time())
+    session.save()
     return client
 
 

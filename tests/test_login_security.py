@@ -5,9 +5,12 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from planner.idle_sessions import REFRESHED_KEY
 from tests.factories import PASSWORD
 
 
@@ -38,11 +41,64 @@ def test_a_successful_login_resets_the_count(nurse: User) -> None:
     assert login(Client(), "nurse", PASSWORD).status_code == 302
 
 
-def test_each_request_pushes_the_idle_timeout_forward(nurse: User) -> None:
+def _age_the_refresh(client: Client, seconds: int) -> None:
+    """Move the session's last refresh `seconds` into the past, as if the user had been idle that long."""
+    session = client.session
+    session[REFRESHED_KEY] -= seconds
+    session.save()
+
+
+def test_a_request_after_the_refresh_interval_pushes_the_idle_timeout_forward(nurse: User) -> None:
     client = Client()
     login(client, "nurse", PASSWORD)
+    _age_the_refresh(client, 61)
+    before = Session.objects.get().expire_date
     response = client.get("/patients/")
     assert response.cookies["sessionid"]["max-age"] == 30 * 60
+    after = Session.objects.get().expire_date
+    assert after > before
+    assert abs((after - timezone.now()).total_seconds() - 30 * 60) < 5
+
+
+def test_requests_within_the_refresh_interval_write_no_session(nurse: User) -> None:
+    client = Client()
+    login(client, "nurse", PASSWORD)
+    client.get("/patients/")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/patients/")
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    writes = [q["sql"] for q in captured if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert not [sql for sql in writes if "django_session" in sql]
+
+
+def test_the_idle_timeout_is_never_longer_than_the_setting(nurse: User) -> None:
+    """Whatever the requests, the expiry is at most SESSION_COOKIE_AGE after the last one."""
+    client = Client()
+    login(client, "nurse", PASSWORD)
+    for _ in range(3):
+        client.get("/patients/")
+        expiry = Session.objects.get().expire_date
+        assert expiry <= timezone.now() + timedelta(seconds=30 * 60)
+        # ... and at most one refresh interval short of it.
+        assert expiry >= timezone.now() + timedelta(seconds=30 * 60 - 61)
+
+
+def test_an_anonymous_visitor_with_an_expired_cookie_gets_no_session_row(nurse: User) -> None:
+    client = Client()
+    login(client, "nurse", PASSWORD)
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    client.get("/patients/")
+    client.get("/accounts/login/")
+    assert not Session.objects.exists()
+
+
+def test_logging_out_leaves_no_session(nurse: User) -> None:
+    client = Client()
+    login(client, "nurse", PASSWORD)
+    assert client.post("/accounts/logout/").status_code == 302
+    assert not Session.objects.exists()
 
 
 def test_an_idle_session_has_ended(nurse: User) -> None:
@@ -59,4 +115,5 @@ def test_the_idle_timeout_is_a_setting(nurse: User, settings: object, minutes: i
     settings.SESSION_COOKIE_AGE = minutes * 60
     client = Client()
     login(client, "nurse", PASSWORD)
+    _age_the_refresh(client, minutes * 60 // 2)
     assert client.get("/patients/").cookies["sessionid"]["max-age"] == minutes * 60

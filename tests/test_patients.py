@@ -138,6 +138,14 @@ class TestSearch:
         assert "H0099999" in body
         assert "H0012399" not in body
 
+    @pytest.mark.parametrize("query", ["Wong", "wong", "MEI", "mei", "ongM", "王", "秀英"])
+    def test_a_word_within_either_name_or_across_both_finds_the_patient(
+        self, physician: User, patients: dict[str, Patient], query: str
+    ) -> None:
+        body = self.search(physician, query).content.decode()
+        assert "1 patient matches." in body
+        assert ("H0012399" in body) != ("H0012345" in body)
+
     def test_no_match_says_so(self, physician: User, patients: dict[str, Patient]) -> None:
         assert "No patient matches this search." in self.search(physician, "nobody").content.decode()
 
@@ -164,6 +172,24 @@ def test_the_list_pages_through_patients(physician: User, settings: object) -> N
     assert ">P4</a>" not in first
     assert ">P4</a>" in last
     assert client.get(reverse("patient-list") + "?page=nonsense").status_code == 200
+
+
+def test_a_later_page_is_in_name_order_with_each_patients_own_latest_values(physician: User, settings: object) -> None:
+    """The page's rows are chosen first, then their latest values read: each row keeps its own."""
+    settings.PATIENTS_PER_PAGE = 2
+    # Same family name: given name, then id, decide the order.
+    for number, (family, given) in enumerate([("Zhao", "B"), ("Zhao", "A"), ("Alpha", ""), ("Zhao", "A")]):
+        patient = make_patient(by=physician, mrn=f"ORD{number}", family_name=family, given_name=given)
+        make_measurement(patient=patient, by=physician, weight_kg=f"6{number}.5")
+    client = logged_in(physician)
+    first = client.get(reverse("patient-list")).content.decode()
+    second = client.get(reverse("patient-list") + "?page=2").content.decode()
+    assert first.index(">ORD2</a>") < first.index(">ORD1</a>")
+    assert ">ORD3</a>" in second and ">ORD0</a>" in second
+    assert second.index(">ORD3</a>") < second.index(">ORD0</a>")
+    assert "63.5 kg" in second and "60.5 kg" in second
+    assert "61.5 kg" not in second and "62.5 kg" not in second
+    assert second.index("63.5 kg") < second.index("60.5 kg")
 
 
 def test_an_infants_age_for_the_calculation_is_its_fraction_of_a_year(physician: User) -> None:

@@ -17,9 +17,9 @@ from tests.conftest import logged_in
 from tests.factories import make_measured_patient, make_measurement, make_patient
 from tests.workflow import signed
 
-# Session (read, and saved on every request for the idle timeout), user, permissions, groups for the menu,
+# Session (read; saved only once a minute for the idle timeout, not here), user, permissions, groups for the menu,
 # the patient-record view log, then the page's own queries.
-MAX_QUERIES = 14
+MAX_QUERIES = 11
 
 
 def _queries_for(client: object, url: str, data: dict | None = None, method: str = "get") -> int:

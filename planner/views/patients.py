@@ -65,8 +65,13 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             limit=PATIENT_SEARCH_LIMIT,
         )
     else:
-        page = Paginator(patients, settings.PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
-        context.update(searched=False, patients=page.object_list, page=page)
+        # The page's ids first, read off the name index; the latest vitals then only for those rows (an
+        # OFFSET over the annotated query would compute them for every row it skips).
+        ordered = Patient.objects.order_by(*Patient._meta.ordering).values_list("pk", flat=True)
+        page = Paginator(ordered, settings.PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+        ids = list(page.object_list)
+        rows = {patient.pk: patient for patient in patients.filter(pk__in=ids)}
+        context.update(searched=False, patients=[rows[pk] for pk in ids if pk in rows], page=page)
     return render(request, "planner/patient_list.html", context)
 
 

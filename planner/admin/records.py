@@ -28,6 +28,16 @@ from planner.models import (
 )
 
 
+class UsedIndicationFilter(admin.RelatedFieldListFilter):
+    """The indications some course was planned for, read off the courses (RelatedOnlyFieldListFilter
+    would collect them from every session record: a scan of the whole log on every page)."""
+
+    def field_choices(self, field, request, model_admin):
+        used = Course.objects.values("indication")
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to={"pk__in": used})
+
+
 class ReviewedFilter(admin.SimpleListFilter):
     title = _("reviewed")
     parameter_name = "reviewed"
@@ -186,14 +196,17 @@ class SessionRecordAdmin(LogsPatientViews, ReadOnlyMixin, AuditedAdmin):
         ReviewedFilter,
         DeviationFilter,
         "outcome",
-        ("procedure__device", admin.RelatedOnlyFieldListFilter),
-        ("procedure__course__indication", admin.RelatedOnlyFieldListFilter),
+        # Every device of the unit (a short list, retired ones included, as their sessions are in the log).
+        ("procedure__device", admin.RelatedFieldListFilter),
+        ("procedure__course__indication", UsedIndicationFilter),
         "adverse_events__severity",
         # A date filter, not date_hierarchy: the hierarchy's year/month aggregate over every record cost
         # 0.4 s per page at 50 000 records (make bench).
         ("procedure__starts_at", admin.DateFieldListFilter),
     ]
     search_fields = ["procedure__course__patient__mrn"]
+    # A filtered page counts its own matches only, not also the whole log ("of 50,000 in all").
+    show_full_result_count = False
     list_select_related = [
         "procedure__device",
         "procedure__course__patient",

@@ -242,8 +242,10 @@ def needed_products(shares: Shares, chosen: dict[str, Product | None] | None = N
         "saline": shares.saline > 0 or shares.albumin > 0,
     }
     found = {}
+    # The catalogue's defaults for the kinds not chosen, in one query.
+    defaults = Product.objects.defaults_for(kind for kind in needs if not chosen.get(kind))
     for kind, needed in needs.items():
-        product = chosen.get(kind) or Product.objects.default_for(kind)
+        product = chosen.get(kind) or defaults[kind]
         if product is None and needed:
             raise InputError(
                 f"{kind}_product",

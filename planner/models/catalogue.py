@@ -1,5 +1,6 @@
 """The catalogue: ASFA indications, the unit's devices and the replacement products it stocks."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import models
@@ -263,6 +264,15 @@ class Device(models.Model):
 class ProductQuerySet(models.QuerySet["Product"]):
     def default_for(self, kind: str) -> "Product | None":
         return self.filter(kind=kind, is_default=True, is_active=True).first()
+
+    def defaults_for(self, kinds: Iterable[str]) -> "dict[str, Product | None]":
+        """The default product of each kind, in one query (a kind without one maps to None)."""
+        kinds = list(kinds)
+        found: dict[str, Product | None] = dict.fromkeys(kinds)
+        # At most one default per kind (constraint product_one_default_per_kind).
+        for product in self.filter(kind__in=kinds, is_default=True, is_active=True):
+            found[product.kind] = product
+        return found
 
 
 class Product(models.Model):

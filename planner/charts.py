@@ -12,7 +12,11 @@ Readable in greyscale: measured values are black points, the projection a grey l
 dashed, sessions held solid and sessions planned dotted.
 """
 
+import dataclasses
+import hashlib
 import io
+import json
+import logging
 import math
 import re
 import threading
@@ -20,12 +24,16 @@ import xml.etree.ElementTree as ET  # nosec B405 - parses only the SVG matplotli
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import matplotlib
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from matplotlib import dates as mdates
 from matplotlib import font_manager
@@ -59,6 +67,8 @@ FONT_FAMILY = (
     '"DejaVu Sans", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", Verdana, sans-serif'
 )
 _CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC")
+
+logger = logging.getLogger(__name__)
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -229,6 +239,11 @@ def window_measurements(course: Course, starts_at: datetime, ends_at: datetime) 
     return list(rows.order_by("taken_at", "pk"))
 
 
+def _next_hour(at: datetime) -> datetime:
+    hour = at.replace(minute=0, second=0, microsecond=0)
+    return hour if hour == at else hour + timedelta(hours=1)
+
+
 def chart_data(
     course: Course, order: Order, procedures: Iterable[Procedure], *, now: datetime | None = None
 ) -> ChartData | None:
@@ -236,7 +251,9 @@ def chart_data(
 
     `procedures`: the course's sessions with their records (select_related("record")), as the page has them.
     """
-    now = now or timezone.now()
+    # During follow-up the window runs to now. Its scale is days, so "now" is read to the next whole hour:
+    # the drawing is the same for an hour and is drawn once (cached_svg), not again on every request.
+    now = _next_hour(now or timezone.now())
     marks = session_marks(procedures, order)
     first_start = first_projected_start(order, marks)
     starts = [mark.at for mark in marks] + ([first_start] if first_start else [])
@@ -502,8 +519,54 @@ def _inline(svg: str, *, title: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
+# This module's own source: a new version of the drawing code never reuses an older version's drawings.
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def cache_key(data: ChartData) -> str:
+    """A digest of everything the drawing depends on: the data drawn, the language, the time zone, this code.
+
+    The measurements kept beside the panels are not drawn (their values are in the panels already).
+    A lazy translated title is read as text, in the active language.
+    """
+    drawn = {
+        "starts_at": data.starts_at,
+        "ends_at": data.ends_at,
+        "panels": [dataclasses.asdict(panel) for panel in data.panels],
+        "sessions": [dataclasses.asdict(mark) for mark in data.sessions],
+        "is_frozen": data.is_frozen,
+        "language": get_language(),
+        "time_zone": timezone.get_current_timezone_name(),
+        "code": _CODE,
+    }
+    material = json.dumps(drawn, default=str, sort_keys=True, ensure_ascii=False)
+    return "chart:" + hashlib.sha256(material.encode()).hexdigest()
+
+
+def cached_svg(data: ChartData) -> str:
+    """render_svg(data), drawn once and then read from the cache every worker shares.
+
+    The key is the drawing's content (cache_key), so nothing has to be invalidated: a new measurement,
+    session or signed order is different data, hence a different key, and is drawn afresh at once.
+    A cache that does not answer costs a drawing, never the page.
+    """
+    key = cache_key(data)
+    try:
+        svg = cache.get(key)
+    except Exception:  # the cache is an economy: a broken one must not break the page
+        logger.warning("chart cache unavailable on read", exc_info=True)
+        svg = None
+    if svg is None:
+        svg = render_svg(data)
+        try:
+            cache.set(key, svg, settings.CHART_CACHE_SECONDS)
+        except Exception:
+            logger.warning("chart cache unavailable on write", exc_info=True)
+    return svg
+
+
 def course_chart(course: Course, order: Order, procedures: Iterable[Procedure]) -> SafeString:
     """The course chart as inline SVG, or '' when there is nothing to chart."""
     data = chart_data(course, order, procedures)
     # Safe: ElementTree escaped every text and attribute (a marker's name is typed by a user).
-    return mark_safe(render_svg(data) if data else "")  # nosec B308 B703
+    return mark_safe(cached_svg(data) if data else "")  # nosec B308 B703

@@ -271,7 +271,7 @@ def summary_data(course: Course) -> SummaryData:
         order=order,
         procedures=procedures,
         chart=chart,
-        chart_svg=charts.render_svg(chart) if chart else "",
+        chart_svg=charts.cached_svg(chart) if chart else "",
         stop=stop_criteria.for_course(course, order, procedures),
     )
 

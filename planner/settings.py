@@ -184,6 +184,21 @@ DATABASES = {
     )
 }
 
+# The cache every worker shares (what is cached: planner/charts.py, drawn charts by their content).
+# By default a table in the application's database (created by migration 0028); with REDIS_URL, Redis.
+# A per-process cache would let one worker show what another has already replaced.
+CACHE_TABLE = "planner_cache"
+REDIS_URL = env_str("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    )
+}
+# Seconds a drawn chart is kept: its key is its content, so a change never shows an old drawing.
+CHART_CACHE_SECONDS = env_int("CHART_CACHE_SECONDS", 7 * 24 * 3600, minimum=0)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

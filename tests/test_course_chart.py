@@ -333,3 +333,128 @@ def test_the_summary_pdf_has_the_sessions_labs_and_chart_and_is_not_an_order(
 def test_the_signed_order_pdf_stays_without_the_chart(course: Course, nurse: User) -> None:
     text = _pdf_text(logged_in(nurse).get(reverse("course-order-pdf", args=[course.pk])).content)
     assert "Course projection" in text and "Course chart" not in text and "projected, as signed" not in text
+
+
+# --- the drawing, kept in the shared cache by its content ---------------------------------------------
+
+
+@pytest.fixture
+def drawings(monkeypatch: pytest.MonkeyPatch) -> list[charts.ChartData]:
+    """Every chart actually drawn (render_svg), while the rest goes on as usual."""
+    drawn: list[charts.ChartData] = []
+    draw = charts.render_svg
+
+    def counting(data: charts.ChartData) -> str:
+        drawn.append(data)
+        return draw(data)
+
+    monkeypatch.setattr(charts, "render_svg", counting)
+    return drawn
+
+
+def _chart_section(client: object, course: Course) -> str:
+    """The chart as the course page shows it (the <svg> element)."""
+    page = client.get(reverse("course-detail", args=[course.pk])).content.decode()
+    section = page[page.index("data-course-chart") :]
+    return section[section.index("<svg") : section.index("</svg>") + len("</svg>")]
+
+
+def test_the_course_page_draws_a_chart_once_and_then_reads_it_from_the_shared_cache(
+    course: Course, nurse: User, physician: User, drawings: list
+) -> None:
+    client = logged_in(nurse)
+    first = _chart_section(client, course)
+    assert len(drawings) == 1
+    assert _chart_section(client, course) == first
+    assert _chart_section(logged_in(physician), course) == first  # another user, the same drawing
+    assert len(drawings) == 1
+
+
+def test_a_new_measurement_is_drawn_at_once(course: Course, nurse: User, physician: User, drawings: list) -> None:
+    client = logged_in(nurse)
+    assert "0.87" not in _chart_section(client, course)
+    first = course.procedures.order_by("number").first()
+    make_measurement(
+        patient=course.patient,
+        by=physician,
+        taken_at=first.starts_at + timedelta(hours=3),
+        fibrinogen_g_per_l=Decimal("0.87"),
+    )
+    assert "0.87" in _chart_section(client, course)
+    assert len(drawings) == 2
+
+
+def test_a_session_held_is_drawn_at_once(course: Course, nurse: User, drawings: list) -> None:
+    client = logged_in(nurse)
+    assert "session held" not in _chart_section(client, course)
+    first = course.procedures.order_by("number").first()
+    SessionRecord.objects.create(
+        procedure=first, recorded_by=nurse, started_at=first.starts_at, outcome=SessionRecord.Outcome.IN_PROGRESS
+    )
+    assert "session held" in _chart_section(client, course)
+
+
+def test_each_language_has_its_own_drawing(course: Course, nurse: User, drawings: list) -> None:
+    client = logged_in(nurse)
+    english = _chart_section(client, course)
+    client.cookies["django_language"] = "zh-hans"
+    chinese = _chart_section(client, course)
+    with translation.override("zh-hans"):
+        assert escape(gettext("session planned")) in chinese
+    assert "session planned" in english and "session planned" not in chinese
+    assert len(drawings) == 2
+
+
+def test_the_key_is_the_content(course: Course) -> None:
+    data = _data(course)
+    assert charts.cache_key(data) == charts.cache_key(_data(Course.objects.get(pk=course.pk)))
+    fibrinogen = _panel(data, "fibrinogen")
+    nudged = (charts.Point(fibrinogen.measured[0].at, fibrinogen.measured[0].value + 0.01),)
+    changed = charts.ChartData(
+        data.starts_at,
+        data.ends_at,
+        tuple(
+            charts.Panel(p.key, p.title, nudged, p.projected, p.trigger) if p is fibrinogen else p for p in data.panels
+        ),
+        data.sessions,
+        data.is_frozen,
+        data.measurements,
+    )
+    assert charts.cache_key(changed) != charts.cache_key(data)
+    other = "America/New_York" if timezone.get_current_timezone_name() != "America/New_York" else "Asia/Shanghai"
+    here = charts.cache_key(data)
+    with timezone.override(other):  # the dates on the axis are local times
+        assert charts.cache_key(data) != here
+
+
+def test_a_cache_that_does_not_answer_costs_a_drawing_not_the_page(
+    course: Course, nurse: User, monkeypatch: pytest.MonkeyPatch, drawings: list
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(charts.cache, "get", broken)
+    monkeypatch.setattr(charts.cache, "set", broken)
+    client = logged_in(nurse)
+    assert "anti-Dsg3 (U/mL)" in _chart_section(client, course)
+    assert "anti-Dsg3 (U/mL)" in _chart_section(client, course)
+    assert len(drawings) == 2
+
+
+def test_during_follow_up_the_drawing_holds_for_the_hour_and_still_shows_a_lab_just_taken(
+    course: Course, physician: User
+) -> None:
+    procedures = course.procedures.select_related("record")
+    last = max(p.starts_at for p in procedures)
+    hour = last.replace(minute=0, second=0, microsecond=0) + timedelta(days=5)
+    order = plans.order_for(course)
+    early = charts.chart_data(course, order, procedures, now=hour + timedelta(minutes=5))
+    late = charts.chart_data(course, order, procedures, now=hour + timedelta(minutes=55))
+    assert early.ends_at == late.ends_at == hour + timedelta(hours=1)
+    assert charts.cache_key(early) == charts.cache_key(late)
+    make_measurement(
+        patient=course.patient, by=physician, taken_at=hour + timedelta(minutes=54), fibrinogen_g_per_l=Decimal("2.2")
+    )
+    taken = charts.chart_data(course, order, procedures, now=hour + timedelta(minutes=55))
+    assert 2.2 in [point.value for point in _panel(taken, "fibrinogen").measured]
+    assert charts.cache_key(taken) != charts.cache_key(late)

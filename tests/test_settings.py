@@ -87,3 +87,49 @@ def test_behind_the_tls_proxy_the_local_proxy_is_trusted_by_default() -> None:
         check=False,
     )
     assert result.stdout.strip() == "['127.0.0.1', '::1']", result.stderr
+
+
+def _cache_in_subprocess(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); from django.core.cache import caches; cache = caches['default']; {code}",
+        ],
+        cwd=ROOT,
+        env={**clean, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "planner.settings", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_shared_cache_is_the_database_by_default_and_redis_with_a_url() -> None:
+    default = _cache_in_subprocess("print(type(cache).__name__, cache._table)")
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.split() == ["DatabaseCache", "planner_cache"]
+    redis = _cache_in_subprocess("print(type(cache).__name__)", REDIS_URL="redis://127.0.0.1:6379/0")
+    assert redis.returncode == 0, redis.stderr
+    assert redis.stdout.split() == ["RedisCache"]
+
+
+def _redis_answers() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _redis_answers(), reason="no Redis on 127.0.0.1:6379 (CI machines run one)")
+def test_what_one_process_puts_in_redis_another_reads() -> None:
+    key = f"planner-test-{os.getpid()}"
+    url = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
+    put = _cache_in_subprocess(f"cache.set({key!r}, 'drawn once', 30)", **url)
+    assert put.returncode == 0, put.stderr
+    read = _cache_in_subprocess(f"print(cache.get({key!r})); cache.delete({key!r})", **url)
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.strip() == "drawn once"

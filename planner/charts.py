@@ -12,16 +12,14 @@ Readable in greyscale: measured values are black points, the projection a grey l
 dashed, sessions held solid and sessions planned dotted.
 """
 
-import dataclasses
 import hashlib
 import io
-import json
 import logging
 import math
 import re
 import threading
 import xml.etree.ElementTree as ET  # nosec B405 - parses only the SVG matplotlib has just written
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -527,20 +525,23 @@ def cache_key(data: ChartData) -> str:
     """A digest of everything the drawing depends on: the data drawn, the language, the time zone, this code.
 
     The measurements kept beside the panels are not drawn (their values are in the panels already).
-    A lazy translated title is read as text, in the active language.
+    Times enter as POSIX timestamps (the instant; the time zone they are drawn in is its own part),
+    a lazy translated title as its text in the active language. Each part is written as a repr of a
+    tuple, so no two different parts can read the same.
     """
-    drawn = {
-        "starts_at": data.starts_at,
-        "ends_at": data.ends_at,
-        "panels": [dataclasses.asdict(panel) for panel in data.panels],
-        "sessions": [dataclasses.asdict(mark) for mark in data.sessions],
-        "is_frozen": data.is_frozen,
-        "language": get_language(),
-        "time_zone": timezone.get_current_timezone_name(),
-        "code": _CODE,
-    }
-    material = json.dumps(drawn, default=str, sort_keys=True, ensure_ascii=False)
-    return "chart:" + hashlib.sha256(material.encode()).hexdigest()
+    digest = hashlib.sha256()
+
+    def part(*values: object) -> None:
+        digest.update(repr(values).encode())
+
+    part("code", _CODE, get_language(), timezone.get_current_timezone_name())
+    part("window", data.starts_at.timestamp(), data.ends_at.timestamp(), data.is_frozen)
+    for panel in data.panels:
+        part("panel", panel.key, str(panel.title), panel.trigger)
+        part("measured", *((p.at.timestamp(), p.value) for p in panel.measured))
+        part("projected", *((p.at.timestamp(), p.value) for p in panel.projected))
+    part("sessions", *((mark.number, mark.at.timestamp(), mark.is_held) for mark in data.sessions))
+    return "chart:" + digest.hexdigest()
 
 
 def cached_svg(data: ChartData) -> str:
@@ -548,20 +549,31 @@ def cached_svg(data: ChartData) -> str:
 
     The key is the drawing's content (cache_key), so nothing has to be invalidated: a new measurement,
     session or signed order is different data, hence a different key, and is drawn afresh at once.
-    A cache that does not answer costs a drawing, never the page.
     """
-    key = cache_key(data)
+    return cached_drawing(cache_key(data), lambda: render_svg(data))
+
+
+def drawing_key(*parts: object) -> str:
+    """A cache key for a drawing made from `parts` (plain values whose repr says all the drawing shows),
+    in the active language and time zone, by this version of the drawing code."""
+    material = (_CODE, get_language(), timezone.get_current_timezone_name(), parts)
+    return "drawing:" + hashlib.sha256(repr(material).encode()).hexdigest()
+
+
+def cached_drawing(key: str, draw: Callable[[], str]) -> str:
+    """The SVG kept under `key` in the shared cache, or draw() kept there. A cache that does not answer
+    costs a drawing, never the page."""
     try:
         svg = cache.get(key)
     except Exception:  # the cache is an economy: a broken one must not break the page
-        logger.warning("chart cache unavailable on read", exc_info=True)
+        logger.warning("drawing cache unavailable on read", exc_info=True)
         svg = None
     if svg is None:
-        svg = render_svg(data)
+        svg = draw()
         try:
             cache.set(key, svg, settings.CHART_CACHE_SECONDS)
         except Exception:
-            logger.warning("chart cache unavailable on write", exc_info=True)
+            logger.warning("drawing cache unavailable on write", exc_info=True)
     return svg
 
 

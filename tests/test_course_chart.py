@@ -5,6 +5,7 @@ points at their dates, the order's projection as a line (the frozen one once sig
 the sessions. It sits inline in the page under the strict CSP, and its words follow the language.
 """
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -421,6 +422,17 @@ def test_the_key_is_the_content(course: Course) -> None:
         data.measurements,
     )
     assert charts.cache_key(changed) != charts.cache_key(data)
+    projected = tuple(charts.Point(p.at, p.value * 1.01) for p in fibrinogen.projected)
+    sessions = (charts.SessionMark(data.sessions[0].number, data.sessions[0].at, True), *data.sessions[1:])
+    for other_data in (
+        dataclasses.replace(data, panels=(dataclasses.replace(fibrinogen, trigger=1.2), *data.panels[1:])),
+        dataclasses.replace(data, panels=(dataclasses.replace(fibrinogen, projected=projected), *data.panels[1:])),
+        dataclasses.replace(data, panels=(dataclasses.replace(fibrinogen, title="Fib"), *data.panels[1:])),
+        dataclasses.replace(data, sessions=sessions),
+        dataclasses.replace(data, is_frozen=not data.is_frozen),
+        dataclasses.replace(data, ends_at=data.ends_at + timedelta(hours=1)),
+    ):
+        assert charts.cache_key(other_data) != charts.cache_key(data), other_data
     other = "America/New_York" if timezone.get_current_timezone_name() != "America/New_York" else "Asia/Shanghai"
     here = charts.cache_key(data)
     with timezone.override(other):  # the dates on the axis are local times

@@ -171,3 +171,32 @@ def test_a_dollar_in_a_device_name_is_a_label_not_maths(dataset: dict, reviewer:
     page = client.get(reverse("unit-report"), _query(dataset, by="device"))
     assert page.status_code == 200 and "Optia $x^$" in page.content.decode()
     assert client.get(reverse("unit-report-pdf"), _query(dataset, by="device")).status_code == 200
+
+
+def test_the_report_charts_are_drawn_once_and_a_renamed_group_is_drawn_at_once(
+    dataset: dict,  # noqa: F811
+    reviewer: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The charts are kept in the shared cache under what they show: the same report reads them back,
+    a change to what they show (here a device's name, a catalogue row) is a new drawing on the next request."""
+    from planner import report_charts
+
+    drawn: list[str] = []
+    outcomes = report_charts._outcomes
+
+    def counting(rows: list) -> object:
+        drawn.append("outcomes")
+        return outcomes(rows)
+
+    monkeypatch.setattr(report_charts, "_outcomes", counting)
+    client = logged_in(reviewer)
+
+    def charts() -> str:
+        body = client.get(reverse("unit-report"), _query(dataset, by="device")).content.decode()
+        return body[body.index("<svg") :]
+
+    first = charts()
+    assert charts() == first and drawn == ["outcomes"]
+    Device.objects.filter(pk=dataset["device_b"].pk).update(name="Optia renamed")
+    assert "Optia renamed" in charts() and drawn == ["outcomes", "outcomes"]

@@ -373,7 +373,7 @@ def booked_sessions(course: Course) -> list[Procedure]:
     booked = _planned(course) if course.pk else []
     if not booked and course.previous_id and course.status == Course.Status.DRAFT:
         # Those that started or were recorded stay with the order they ran under.
-        taken_over = not_yet_run(Procedure.objects.filter(course=course.previous))
+        taken_over = not_yet_run(Procedure.objects.filter(course_id=course.previous_id))
         booked = sorted(taken_over, key=lambda p: (p.starts_at, p.number))
     return booked
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -143,7 +143,7 @@ def course_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _course_for_user(request: HttpRequest, pk: int) -> Course:
     return get_object_or_404(
-        Course.objects.select_related("patient", "indication", "device", "created_by", "signed_by", "previous"),
+        Course.objects.select_related("patient", "indication", "device", "created_by", "signed_by"),
         pk=pk,
     )
 
@@ -157,7 +157,12 @@ def _first_planned(procedures: list[Procedure]) -> object:
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     course = _course_for_user(request, pk)
     log_patient_view(request, course.patient, "course-detail")
-    procedures = list(course.procedures.select_related("device", "record").order_by("number"))
+    # Read once: what follows (the bookings, the projection, the chart) asks course.procedures.all() again.
+    prefetch_related_objects(
+        [course],
+        Prefetch("procedures", queryset=Procedure.objects.select_related("device", "record").order_by("number")),
+    )
+    procedures = list(course.procedures.all())
     for procedure in procedures:
         # Its real state: a session that started or has an outcome shows it, and is no longer moved.
         record = getattr(procedure, "record", None)
@@ -184,7 +189,12 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
         order, plan_problem = None, error.message
     plan = order.plan if order else None
     reprojected = plans.reprojection(course, order) if order else None
-    versions = Course.objects.filter(Q(pk=course.order_number) | Q(original_id=course.order_number)).order_by("version")
+    # Their labels and states only: not each version's frozen plan.
+    versions = (
+        Course.objects.filter(Q(pk=course.order_number) | Q(original_id=course.order_number))
+        .only("pk", "original_id", "version", "status")
+        .order_by("version")
+    )
     approval = approvals.status(course, order) if order else None
     chart = charts.course_chart(course, order, procedures) if order else ""
     return render(

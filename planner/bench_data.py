@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from planner.models import (
@@ -83,6 +83,20 @@ def seed(*, patients: int, sessions: int, devices: int = 20, by: User, start: da
         frozen_plan = demo.frozen_plan if demo else None
         courses_needed = sessions // SESSIONS_PER_COURSE
         now = timezone.now()
+        # Each device's slots in order: day by day, SLOTS_PER_DAY two-hour slots from 08:00. Course n runs on
+        # device n mod devices, in that device's next free slots.
+        next_slot = {machine.pk: 0 for machine in machines}
+        zone = timezone.get_current_timezone()
+        starts_of: list[list[datetime]] = []
+        for n in range(courses_needed):
+            device_id = machines[n % len(machines)].pk
+            starts = []
+            for _number in range(SESSIONS_PER_COURSE):
+                slot = next_slot[device_id]
+                next_slot[device_id] += 1
+                day = start + timedelta(days=slot // SLOTS_PER_DAY)
+                starts.append(datetime.combine(day, time(8), tzinfo=zone) + SLOT * (slot % SLOTS_PER_DAY))
+            starts_of.append(starts)
         course_rows = []
         for n in range(courses_needed):
             indication = rng.choice(indications)
@@ -105,7 +119,12 @@ def seed(*, patients: int, sessions: int, devices: int = 20, by: User, start: da
                     vascular_access=Course.Access.PERIPHERAL,
                     anticoagulant=Course.Anticoagulant.ACD_A,
                     inputs=inputs,
-                    frozen_plan=frozen_plan,
+                    # As signed: the order's projection counts from the sessions booked for it.
+                    frozen_plan=(
+                        {**frozen_plan, "session_starts": [at.isoformat() for at in starts_of[n]]}
+                        if frozen_plan
+                        else None
+                    ),
                     estimated_duration_min=100,
                     created_by=by,
                     signed_by=by,
@@ -114,16 +133,9 @@ def seed(*, patients: int, sessions: int, devices: int = 20, by: User, start: da
             )
         Course.objects.bulk_create(course_rows, batch_size=BATCH)
         made_courses = list(Course.objects.filter(notes=MARK).order_by("pk").values_list("pk", "device_id"))
-        # Each device's slots in order: day by day, SLOTS_PER_DAY two-hour slots from 08:00.
-        next_slot = {machine.pk: 0 for machine in machines}
-        zone = timezone.get_current_timezone()
         procedures = []
-        for course_id, device_id in made_courses:
-            for number in range(1, SESSIONS_PER_COURSE + 1):
-                slot = next_slot[device_id]
-                next_slot[device_id] += 1
-                day = start + timedelta(days=slot // SLOTS_PER_DAY)
-                begins = datetime.combine(day, time(8), tzinfo=zone) + SLOT * (slot % SLOTS_PER_DAY)
+        for (course_id, device_id), starts in zip(made_courses[-courses_needed:], starts_of, strict=True):
+            for number, begins in enumerate(starts, start=1):
                 procedures.append(
                     Procedure(
                         course_id=course_id,
@@ -172,6 +184,11 @@ def seed(*, patients: int, sessions: int, devices: int = 20, by: User, start: da
             ],
             batch_size=BATCH,
         )
+    if connection.vendor == "postgresql":
+        # A database that has run a while has its planner statistics (autovacuum analyses it); right after
+        # a bulk insert it has none yet, and plans a 5-row lookup as a scan of every session record.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return {
         "patients": len(made),
         "courses": len(made_courses),

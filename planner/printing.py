@@ -187,7 +187,16 @@ def _page_footer_css() -> str:
 
 
 def _render(template: str, context: dict) -> bytes:
-    html = render_to_string(
+    return pdf_from_html(_html(template, context))
+
+
+def pdf_from_html(html: str) -> bytes:
+    """WeasyPrint's own work: the PDF of a finished HTML document (the bench times it alone)."""
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def _html(template: str, context: dict) -> str:
+    return render_to_string(
         template,
         {
             **context,
@@ -198,11 +207,14 @@ def _render(template: str, context: dict) -> bytes:
             "page_footer_css": _page_footer_css(),
         },
     )
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def order_sheet_html(course: Course) -> str:
+    return _html("pdf/documents.html", {"documents": [("sheet", sheet_data(course))]})
 
 
 def order_sheet_pdf(course: Course) -> bytes:
-    return _render("pdf/documents.html", {"documents": [("sheet", sheet_data(course))]})
+    return pdf_from_html(order_sheet_html(course))
 
 
 def issue_slip_pdf(procedure: Procedure) -> bytes:
@@ -236,13 +248,19 @@ def day_procedures(day: date) -> list[Procedure]:
     )
 
 
-def day_batch_pdf(day: date, procedures: list[Procedure] | None = None) -> bytes:
-    """Every order sheet and issue slip for the day's sessions, in one document (one render)."""
+def day_batch_html(day: date, procedures: list[Procedure] | None = None) -> str:
+    """Every order sheet and issue slip for the day's sessions as one HTML document: each course's order,
+    approval and consents are read once and shared by its sheet and its slip."""
     documents: list[tuple[str, SheetData | SlipData]] = []
     for procedure in day_procedures(day) if procedures is None else procedures:
         sheet = sheet_data(procedure.course)
         documents += [("sheet", sheet), ("slip", slip_data(procedure, sheet.order, sheet))]
-    return _render("pdf/documents.html", {"documents": documents, "batch_day": day})
+    return _html("pdf/documents.html", {"documents": documents, "batch_day": day})
+
+
+def day_batch_pdf(day: date, procedures: list[Procedure] | None = None) -> bytes:
+    """The day's batch in one document, laid out by WeasyPrint once (fonts, styles and images loaded once)."""
+    return pdf_from_html(day_batch_html(day, procedures))
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from planner.models import ApiToken, Course, Device, Patient, Procedure, Session
 EXAMPLE_A = {"sex": "male", "weight_kg": 70, "height_cm": 175, "haematocrit": 0.40}
 PAGE_RATIO = 2.0  # a key page against its bare baseline
 ENGINE_RATIO = 3.0  # the calculator and the API against a baseline that calls the engine directly
+PDF_RATIO = 1.2  # a printed document against WeasyPrint laying out the same HTML
 POSTGRES_HINT = (
     "On PostgreSQL (an empty database: bench seeds it):\n"
     "  psql -h 127.0.0.1 -U postgres -c 'drop database if exists planner_bench' -c 'create database planner_bench'\n"
@@ -208,6 +209,28 @@ class PageRunner:
             self.queries(self.app, page),
             self.queries(self.baseline, page) if page.target is not None else None,
         )
+
+
+def _interleaved(
+    app: Callable[[], object], static: Callable[[], object], *, rounds: int
+) -> tuple[list[float], list[float], list[float]]:
+    """Seconds of each, called alternately (the order swapped each round), and the per-round ratios."""
+    app_s, static_s, ratios = [], [], []
+    for number in range(rounds):
+        for work, figures in [(app, app_s), (static, static_s)][:: 1 if number % 2 == 0 else -1]:
+            started = time.perf_counter()
+            work()
+            figures.append(time.perf_counter() - started)
+        ratios.append(app_s[-1] / static_s[-1])
+    return app_s, static_s, ratios
+
+
+def _ratio_line(name: str, app: list[float], static: list[float], ratios: list[float], target: float) -> str:
+    ratio = statistics.median(ratios)
+    return (
+        f"{name:<38} {statistics.median(app) * 1e3:9.1f} ms vs {statistics.median(static) * 1e3:9.1f} ms   "
+        f"ratio {ratio:.2f}   target ≤ {target:.1f}   {'ok' if ratio <= target else 'OVER'}"
+    )
 
 
 def _wanted(only: list[str], *names: str) -> bool:
@@ -447,13 +470,25 @@ class Command(BaseCommand):
         if len(printing.day_procedures(day)) < 20:
             raise CommandError(f"Only {len(printing.day_procedures(day))} sessions were booked on {day} for the batch.")
         printing.order_sheet_pdf(template)  # warm: fonts loaded, templates compiled
-        sheet = _timings(lambda: printing.order_sheet_pdf(template), rounds=10, per_round=1)
+        # Against WeasyPrint's own time on the same document as static HTML (rendered once, beforehand):
+        # the ratio is what gathering the data and rendering the template add to the layout.
+        sheet_html = printing.order_sheet_html(template)
+        sheet, sheet_static, sheet_ratio = _interleaved(
+            lambda: printing.order_sheet_pdf(template), lambda: printing.pdf_from_html(sheet_html), rounds=10
+        )
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        batch = _timings(lambda: printing.day_batch_pdf(day), rounds=3, per_round=1)
+        batch_html = printing.day_batch_html(day)
+        batch, batch_static, batch_ratio = _interleaved(
+            lambda: printing.day_batch_pdf(day), lambda: printing.pdf_from_html(batch_html), rounds=3
+        )
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         pages = len(printing.day_procedures(day))
         return [
             _report("order sheet PDF (warm)", sheet, 0.25),
+            _ratio_line("order sheet / WeasyPrint on its HTML", sheet, sheet_static, sheet_ratio, PDF_RATIO),
             _report(f"day batch PDF ({pages} sheets + slips)", batch, 4.0),
+            _ratio_line("day batch / WeasyPrint on its HTML", batch, batch_static, batch_ratio, PDF_RATIO),
+            f"{'day batch per sheet and slip':<38} {statistics.median(batch) / pages * 1e3:9.1f} ms   "
+            f"(one sheet alone: {statistics.median(sheet) * 1e3:.1f} ms)",
             f"{'peak RSS of this process':<38} {peak_mb:9.1f} MB   (before the batches: {before / 1024:.1f} MB)",
         ]

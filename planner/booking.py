@@ -5,6 +5,7 @@ The rule is checked here first, for a clear message, and enforced by the databas
 two requests racing for one slot cannot both win.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -21,6 +22,9 @@ from planner.core.slots import OpeningHours, first_free_slot
 from planner.db_guards import SESSION_GUARD
 from planner.errors import WorkflowError
 from planner.models import Course, Device, Procedure, SessionRecord
+
+# Days of bookings read at once while looking for free slots (BusyDays).
+BUSY_CHUNK_DAYS = 14
 
 
 class BookingConflict(WorkflowError):
@@ -63,18 +67,40 @@ def course_dates(course: Course) -> list[date]:
     return session_dates(recurrence, closed_days())
 
 
-def _busy(device: Device, day: date, *, excluding: int | None = None) -> list[tuple[datetime, datetime]]:
-    """Active bookings of a device that day, in local wall-clock time."""
-    start = timezone.make_aware(datetime.combine(day, time()))
-    rows = Procedure.objects.filter(device=device, starts_at__lt=start + timedelta(days=1), ends_at__gt=start).exclude(
-        status=Procedure.Status.CANCELLED
-    )
-    if excluding is not None:
-        rows = rows.exclude(pk=excluding)
-    return [
-        (timezone.localtime(a).replace(tzinfo=None), timezone.localtime(b).replace(tzinfo=None))
-        for a, b in rows.values_list("starts_at", "ends_at")
-    ]
+class BusyDays:
+    """Active bookings of every device, by device and day, in local wall-clock time.
+
+    Read BUSY_CHUNK_DAYS days at a time for all devices in one query: looking for a free slot walks
+    days and devices, and one query per device and day grew with every device and every full day.
+    A booking that overlaps midnight is busy on both days, as a query of each day would find it.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[int, date], list[tuple[datetime, datetime]]] = defaultdict(list)
+        self._loaded: set[date] = set()
+
+    def __call__(self, device: Device, day: date) -> list[tuple[datetime, datetime]]:
+        if day not in self._loaded:
+            self._load(day)
+        return self._rows[(device.pk, day)]
+
+    def _load(self, first: date) -> None:
+        days = [first + timedelta(days=n) for n in range(BUSY_CHUNK_DAYS)]
+        new = {day for day in days if day not in self._loaded}
+        start = timezone.make_aware(datetime.combine(first, time()))
+        end = timezone.make_aware(datetime.combine(days[-1] + timedelta(days=1), time()))
+        rows = Procedure.objects.filter(starts_at__lt=end, ends_at__gt=start).exclude(status=Procedure.Status.CANCELLED)
+        for device_id, starts_at, ends_at in rows.values_list("device_id", "starts_at", "ends_at"):
+            local = (
+                timezone.localtime(starts_at).replace(tzinfo=None),
+                timezone.localtime(ends_at).replace(tzinfo=None),
+            )
+            day = local[0].date()
+            while datetime.combine(day, time()) < local[1]:
+                if day in new:
+                    self._rows[(device_id, day)].append(local)
+                day += timedelta(days=1)
+        self._loaded |= new
 
 
 def equivalent_devices(course: Course) -> list[Device]:
@@ -94,6 +120,7 @@ def propose(course: Course) -> list[ProposedSlot]:
     all are full does the session move to the next open day (then the page shows the rhythm it breaks)."""
     length, hours, closed = slot_length(course), opening_hours(), closed_days()
     devices = equivalent_devices(course)
+    busy = BusyDays()
     proposals: list[ProposedSlot] = []
     for number, prescribed in enumerate(course_dates(course), start=1):
         day = prescribed
@@ -105,7 +132,7 @@ def propose(course: Course) -> list[ProposedSlot]:
                 (
                     (device, slot)
                     for device in devices
-                    if (slot := first_free_slot(day, length, _busy(device, day), hours)) is not None
+                    if (slot := first_free_slot(day, length, busy(device, day), hours)) is not None
                 ),
                 None,
             )
@@ -116,17 +143,19 @@ def propose(course: Course) -> list[ProposedSlot]:
             raise BookingConflict(_("No free slot on %(device)s within 60 days.") % {"device": course.device})
         device, slot = found
         starts_at, ends_at = (timezone.make_aware(moment) for moment in slot)
-        note = _other_devices_note(devices, wanted_day, length, hours) if day != wanted_day else ""
+        note = _other_devices_note(devices, wanted_day, length, hours, busy) if day != wanted_day else ""
         proposals.append(ProposedSlot(number, device, starts_at, ends_at, note))
     return proposals
 
 
-def _other_devices_note(equivalent: list[Device], day: date, length: timedelta, hours: OpeningHours) -> str:
+def _other_devices_note(
+    equivalent: list[Device], day: date, length: timedelta, hours: OpeningHours, busy: BusyDays
+) -> str:
     """Devices free on the day a session could not have, whose other values would need an amendment."""
     free = [
         device.name
         for device in Device.objects.filter(is_active=True).exclude(pk__in=[d.pk for d in equivalent]).order_by("name")
-        if first_free_slot(day, length, _busy(device, day), hours) is not None
+        if first_free_slot(day, length, busy(device, day), hours) is not None
     ]
     if not free:
         return ""

@@ -179,3 +179,36 @@ def test_a_deadlock_between_two_bookings_is_a_taken_slot_not_an_outage() -> None
     except OperationalError:
         response = server_error(RequestFactory().get("/courses/1/book/"))
     assert response.status_code == 500  # the generic page, not "the database is not answering"
+
+
+def test_a_booking_that_crosses_midnight_is_busy_on_both_days(course: object) -> None:
+    _procedure(course, at(MONDAY, 23), minutes=120, number=99)
+    busy = booking.BusyDays()
+    local = (datetime.combine(MONDAY, time(23)), datetime.combine(MONDAY + timedelta(days=1), time(1)))
+    assert busy(course.device, MONDAY) == [local]
+    assert busy(course.device, MONDAY + timedelta(days=1)) == [local]
+    assert busy(course.device, MONDAY + timedelta(days=2)) == []
+
+
+def test_looking_for_a_free_slot_past_full_days_on_many_devices_asks_a_few_queries(
+    course: object, django_assert_max_num_queries: object
+) -> None:
+    """Five equivalent devices, all full for the first three weeks: the search walks 15 open days times five
+    devices for the first session, which was one query each (and one per other device for the note)."""
+    devices = [course.device] + [make_device(name=f"Spectra Optia {n}") for n in range(2, 6)]
+    closed = booking.closed_days()
+    day, full_days = MONDAY, []
+    while len(full_days) < 15:
+        if closed.is_open(day):
+            full_days.append(day)
+        day += timedelta(days=1)
+    number = 100
+    for full in full_days:
+        for device in devices:
+            _procedure(course, at(full, 8), minutes=10 * 60, number=number, device=device)
+            number += 1
+    with django_assert_max_num_queries(8):
+        slots = booking.propose(course)
+    first_free = closed.next_open(full_days[-1] + timedelta(days=1))
+    assert timezone.localtime(slots[0].starts_at) == at(first_free, 8)
+    assert slots[0].device == course.device

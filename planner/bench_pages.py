@@ -388,6 +388,27 @@ def api_exchange_plan(request: HttpRequest) -> JsonResponse:
     return JsonResponse(plan_exchange(_request_from(json.loads(request.body))).as_dict())
 
 
+COURSE_LIVE = _template(
+    """<div id="course-live"><p>{{ course.patient.mrn }} {{ course.indication }} {{ proposal.choice }}</p>
+<ul>{% for reason in proposal.reasons %}<li>{{ reason }}</li>{% endfor %}</ul>
+<table>{% for key, value in numbers %}<tr><th>{{ key }}</th><td>{{ value }}</td></tr>{% endfor %}</table></div>"""
+)
+
+
+def course_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The course form's live panel (its htmx POST): the draft's plan by the engine, on the draft as stored.
+
+    plans.compute reads what a plan needs (the patient's labs, the device, the products) and calls the
+    engine with the draft's prescription: the calculation the panel owes. The application adds
+    reading and checking the posted form, the fluid proposal's explanation and the panel's template.
+    """
+    if refused := _refused(request):
+        return refused
+    course = Course.objects.select_related("patient", "indication", "device").get(pk=pk)
+    plan = plans.live_plan(course)
+    return _render(COURSE_LIVE, {"course": course, "proposal": course.fluid_proposal, "numbers": _scalars(plan)})
+
+
 UNIT_REPORT = _template(
     """<p>{{ report.start }} {{ report.end }} {{ report.dimension }}</p>
 <table>{% for row in rows %}<tr><th>{{ row.label.en }}</th><td>{{ row.planned }}</td><td>{{ row.done }}</td>
@@ -412,6 +433,7 @@ urlpatterns = [
     path("patients/", patient_list),
     path("patients/<int:pk>/", patient_detail),
     path("courses/<int:pk>/", course_detail),
+    path("courses/<int:pk>/edit/", course_live),
     path("calendar/", calendar),
     path("today/", today),
     path("calculator/", calculator),

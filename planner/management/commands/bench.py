@@ -35,6 +35,7 @@ from django.utils.crypto import get_random_string
 from planner import bench_data, bench_pages, booking, courses, plans, printing
 from planner.core.blood_volume import Sex
 from planner.core.exchange import ExchangeRequest, plan_exchange
+from planner.forms import CourseForm
 from planner.models import ApiToken, Course, Device, Patient, Procedure, SessionRecord
 
 EXAMPLE_A = {"sex": "male", "weight_kg": 70, "height_cm": 175, "haematocrit": 0.40}
@@ -233,6 +234,17 @@ def _ratio_line(name: str, app: list[float], static: list[float], ratios: list[f
     )
 
 
+def _form_data(form: CourseForm) -> dict[str, object]:
+    """What the form's fields show, as the browser would post them."""
+    data: dict[str, object] = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        data[name] = [str(item) for item in value] if isinstance(value, list | tuple) else str(value)
+    return data
+
+
 def _wanted(only: list[str], *names: str) -> bool:
     return not only or any(part in name.lower() for part in only for name in names)
 
@@ -330,6 +342,15 @@ class Command(BaseCommand):
         )
         yield KeyPage("patient record", nurse, "GET", f"/patients/{patient.pk}/", marker=patient.mrn)
         yield KeyPage("course page (5 sessions)", nurse, "GET", f"/courses/{course.pk}/", marker=patient.mrn)
+        draft = Course.objects.filter(status=Course.Status.DRAFT).exclude(notes=bench_data.MARK).order_by("pk").first()
+        yield KeyPage(
+            "course form live panel (htmx POST)",
+            User.objects.get(username="physician"),
+            "POST",
+            f"/courses/{draft.pk}/edit/",
+            _form_data(CourseForm(instance=draft, patient=draft.patient)),
+            headers={"HX-Request": "true"},
+        )
         first_on_day = on_day[0].course.patient.mrn
         yield KeyPage(
             f"unit calendar, week ({Device.objects.filter(is_active=True).count()} devices)",
@@ -411,9 +432,6 @@ class Command(BaseCommand):
             if _wanted(wanted, page.name):
                 lines.append(runner.measure(page, rounds).line())
                 self.stdout.write(lines[-1])
-        if _wanted(wanted, "course form"):
-            lines.append(f"{'course form live panel (htmx)':<40} not measured: no baseline built yet")
-            self.stdout.write(lines[-1])
         return lines
 
     def _plan_timings(self, rounds: int, key: str) -> list[str]:

@@ -83,7 +83,14 @@ class CuttableProxy:
 class Gunicorn:
     """The app as deployed (DEBUG off, WhiteNoise manifest, gunicorn) on a free loopback port."""
 
-    def __init__(self, database_url: str, static_root: Path, workers: int = 1, threads: int = 1) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        static_root: Path,
+        workers: int = 1,
+        threads: int = 1,
+        settings_module: str = "planner.settings",
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -98,6 +105,7 @@ class Gunicorn:
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "GUNICORN_WORKERS": str(workers),
             "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": settings_module,
         }
         command = [sys.executable, "-m", "gunicorn", "-c", "python:planner.gunicorn_conf", "planner.wsgi"]
         if threads > 1:

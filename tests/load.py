@@ -88,15 +88,30 @@ def main() -> None:
         check=True,
     )
     server = Gunicorn(options.database_url, static_root, workers=options.workers)
-    lines.append(f"server: gunicorn, {options.workers} sync workers, DEBUG off, PostgreSQL, loopback")
+    # The bare baselines (planner/bench_pages.py) on their own server, same workers, same database.
+    baseline = Gunicorn(
+        options.database_url, static_root, workers=options.workers, settings_module="tests.load_baseline_settings"
+    )
+    lines.append(
+        f"server: gunicorn, {options.workers} sync workers, DEBUG off, PostgreSQL, loopback; the baseline pages "
+        "on a second gunicorn like it (sessions and authentication only); one of the two under load at a time"
+    )
     try:
         nurse = Browser(server.url)
         nurse.login("nurse", PASSWORD)
+        session = next(cookie.value for cookie in nurse.cookies if cookie.name == "sessionid")
         pages = _page_mix()
-        lines += _wrk(server.url, nurse, pages, options.users, options.seconds)
-        lines += _scripted(server.url, pages, drafts, options.users, options.seconds, options.think)
+        app_wrk = _wrk(server.url, session, pages, options.users, options.seconds)
+        base_wrk = _wrk(baseline.url, session, pages, options.users, options.seconds)
+        lines += _wrk_lines(app_wrk, base_wrk, pages, options.users, options.seconds)
+        app_users = _scripted(server.url, pages, drafts, options.users, options.seconds, options.think)
+        base_users = _scripted(
+            baseline.url, pages, [], options.users, options.seconds, options.think, login_url=server.url
+        )
+        lines += _scripted_lines(app_users, base_users, len(drafts), options.users, options.seconds, options.think)
     finally:
         server.stop()
+        baseline.stop()
     lines += _check_bookings(drafts)
     report = Path(options.output)
     report.parent.mkdir(parents=True, exist_ok=True)
@@ -157,14 +172,15 @@ def _page_mix() -> list[str]:
     patients = list(Patient.objects.filter(mrn__startswith="BENCH-").order_by("?").values_list("pk", flat=True)[:20])
     today = timezone.localdate()
     return (
-        ["/patients/", "/patients/?page=17", f"/calendar/?on={today:%Y-%m-%d}", "/indications/"]
+        # The key pages both the app and the baseline server answer (planner/bench_pages.py).
+        ["/patients/", "/patients/?page=17", f"/calendar/?on={today:%Y-%m-%d}"]
         + [f"/patients/{pk}/" for pk in patients]
         + [f"/courses/{pk}/" for pk in courses]
     )
 
 
-def _wrk(base_url: str, browser: object, pages: list[str], users: int, seconds: int) -> list[str]:
-    session = next(cookie.value for cookie in browser.cookies if cookie.name == "sessionid")
+def _wrk(base_url: str, session: str, pages: list[str], users: int, seconds: int) -> dict[str, float]:
+    """wrk's figures for one server: requests/s, latency percentiles (ms), errors."""
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     script.write_text(WRK_SCRIPT % {"paths": ", ".join(f'"{p}"' for p in pages), "session": session})
     result = subprocess.run(
@@ -173,21 +189,51 @@ def _wrk(base_url: str, browser: object, pages: list[str], users: int, seconds: 
         text=True,
         check=True,
     )
-    figures = dict(re.findall(r"(\w+)=(\d+)", result.stdout.split("RESULT", 1)[1]))
-    requests, duration_s = int(figures["requests"]), int(figures["duration_us"]) / 1e6
-    return [
+    figures = {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", result.stdout.split("RESULT", 1)[1])}
+    return {
+        "throughput": figures["requests"] / (figures["duration_us"] / 1e6),
+        "requests": figures["requests"],
+        **{key: figures[key] / 1e3 for key in ("p50", "p95", "p99", "max")},
+        "errors": figures["errors"],
+        "non2xx": figures["non2xx"],
+    }
+
+
+def _wrk_lines(app: dict, base: dict, pages: list[str], users: int, seconds: int) -> list[str]:
+    ratio = app["throughput"] / base["throughput"]
+    lines = [
         "",
-        f"wrk: {users} connections for {seconds} s over {len(pages)} pages (patient list and records, courses, "
-        "calendar, catalogue), logged in as a nurse",
-        f"  throughput {requests / duration_s:.1f} requests/s ({requests:,} requests)",
-        f"  latency p50 {int(figures['p50']) / 1e3:.1f} ms, p95 {int(figures['p95']) / 1e3:.1f} ms, "
-        f"p99 {int(figures['p99']) / 1e3:.1f} ms, max {int(figures['max']) / 1e3:.1f} ms",
-        f"  errors: {figures['errors']} socket, {figures['non2xx']} non-2xx answers",
+        f"wrk: {users} connections, no pause, {seconds} s per server, over {len(pages)} pages (patient list page 1 "
+        "and 17, calendar, patient records, course pages), logged in as a nurse",
+        f"  {'':<10} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'non-2xx':>8}",
     ]
+    for name, figures in (("app", app), ("baseline", base)):
+        lines.append(
+            f"  {name:<10} {figures['throughput']:8.1f} {figures['p50']:8.1f} {figures['p95']:8.1f} "
+            f"{figures['p99']:8.1f} {figures['errors']:7d} {figures['non2xx']:8d}"
+        )
+    lines.append(f"  app throughput / baseline throughput: {ratio:.2f} (target at least 0.7: {_met(ratio >= 0.7)})")
+    return lines
 
 
-def _scripted(base_url: str, pages: list[str], drafts: list[int], users: int, seconds: int, think: float) -> list[str]:
-    """Users who read pages and book: one booking attempt for every four page views, on random drafts."""
+def _met(condition: bool) -> str:
+    return "met" if condition else "NOT MET"
+
+
+def _scripted(
+    base_url: str,
+    pages: list[str],
+    drafts: list[int],
+    users: int,
+    seconds: int,
+    think: float,
+    login_url: str | None = None,
+) -> dict:
+    """Users who read pages and, given drafts, book: one booking attempt in five requests, on random drafts.
+
+    Without drafts (the baseline server, which books nothing) every request is a page. `login_url` is the
+    server that logs users in, when it is not `base_url` (the baseline shares the app's sessions).
+    """
     from tests.live import Browser
 
     timings: dict[str, list[float]] = {"page": [], "booking": []}
@@ -195,18 +241,19 @@ def _scripted(base_url: str, pages: list[str], drafts: list[int], users: int, se
     errors: list[str] = []
     others: list[str] = []
     lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-    ready = threading.Barrier(users)
+    ready = threading.Barrier(users + 1)
+    window: dict[str, float] = {}
 
     def user(number: int) -> None:
         rng = random.Random(number)
-        browser = Browser(base_url)
+        browser = Browser(login_url or base_url)
         browser.login("physician", PASSWORD)
+        browser.base_url = base_url
         ready.wait()
-        while time.monotonic() < stop_at:
+        while time.monotonic() < window["stop_at"]:
             if think:
                 time.sleep(rng.uniform(0, 2 * think))
-            booking = rng.random() < 0.2
+            booking = bool(drafts) and rng.random() < 0.2
             path = f"/courses/{rng.choice(drafts)}/book/" if booking else rng.choice(pages)
             began = time.perf_counter()
             try:
@@ -239,24 +286,50 @@ def _scripted(base_url: str, pages: list[str], drafts: list[int], users: int, se
     threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
     for thread in threads:
         thread.start()
+    # The clock starts once every user has logged in: logins are not part of the measure.
+    window["stop_at"] = time.monotonic() + seconds
+    ready.wait()
     for thread in threads:
         thread.join()
     every = timings["page"] + timings["booking"]
-    p95 = statistics.quantiles(every, n=20)[-1]
+    return {
+        "throughput": len(every) / seconds,
+        "requests": len(every),
+        "p50": statistics.median(every) * 1e3,
+        "p95": statistics.quantiles(every, n=20)[-1] * 1e3,
+        "pages_p95": statistics.quantiles(timings["page"], n=20)[-1] * 1e3,
+        "bookings_p95": statistics.quantiles(timings["booking"], n=20)[-1] * 1e3
+        if len(timings["booking"]) > 1
+        else None,
+        "outcomes": outcomes,
+        "others": sorted(set(others))[:3],
+        "errors": errors,
+    }
+
+
+def _scripted_lines(app: dict, base: dict, drafts: int, users: int, seconds: int, think: float) -> list[str]:
+    pause = f"a pause of 0-{2 * think:g} s (mean {think:g} s) between clicks" if think else "no pause between clicks"
     lines = [
         "",
-        f"scripted client: {users} users for {seconds} s, "
-        f"{f'a pause of 0-{2 * think:g} s (mean {think:g} s) between clicks' if think else 'no pause between clicks'}, "
-        "1 in 5 requests a booking (Book on a random "
-        f"one of {len(drafts)} drafts that all want the same first days on one device)",
-        f"  throughput {len(every) / seconds:.1f} requests/s ({len(every):,} requests; the client shares the 2 cores)",
-        f"  latency p50 {statistics.median(every) * 1e3:.1f} ms, p95 {p95 * 1e3:.1f} ms "
-        f"(target under 300 ms: {'met' if p95 < 0.3 else 'NOT MET'})",
-        f"  pages p95 {statistics.quantiles(timings['page'], n=20)[-1] * 1e3:.1f} ms; "
-        f"bookings p95 {statistics.quantiles(timings['booking'], n=20)[-1] * 1e3:.1f} ms",
-        f"  booking answers: {outcomes}" + (f"; other answers were e.g. {sorted(set(others))[:3]}" if others else ""),
-        f"  errors: {len(errors)}" + (f" (first: {errors[:3]})" if errors else ""),
+        f"scripted client: {users} users, {pause}, {seconds} s per server (the client shares the 2 cores); on the app "
+        f"1 in 5 requests is a booking (Book on a random one of {drafts} drafts that all want the same first days on "
+        "one device), on the baseline every request is a page",
+        f"  {'':<10} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'pages p95':>10} {'errors':>7}",
     ]
+    for name, figures in (("app", app), ("baseline", base)):
+        lines.append(
+            f"  {name:<10} {figures['throughput']:8.1f} {figures['p50']:8.1f} {figures['p95']:8.1f} "
+            f"{figures['pages_p95']:10.1f} {len(figures['errors']):7d}"
+        )
+    lines += [
+        f"  app p95 {app['p95']:.1f} ms (target under 300 ms: {_met(app['p95'] < 300)}); "
+        f"app throughput / baseline throughput: {app['throughput'] / base['throughput']:.2f}",
+        f"  app bookings p95 {app['bookings_p95']:.1f} ms; booking answers: {app['outcomes']}"
+        + (f"; other answers were e.g. {app['others']}" if app["others"] else ""),
+    ]
+    for name, figures in (("app", app), ("baseline", base)):
+        if figures["errors"]:
+            lines.append(f"  {name} errors: {len(figures['errors'])} (first: {figures['errors'][:3]})")
     return lines
 
 

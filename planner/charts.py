@@ -21,7 +21,7 @@ import threading
 import xml.etree.ElementTree as ET  # nosec B405 - parses only the SVG matplotlib has just written
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import matplotlib
@@ -238,8 +238,12 @@ def window_measurements(course: Course, starts_at: datetime, ends_at: datetime) 
 
 
 def _next_hour(at: datetime) -> datetime:
+    """`at` read to the next whole hour, but never into tomorrow (the chart's last date is today's)."""
     hour = at.replace(minute=0, second=0, microsecond=0)
-    return hour if hour == at else hour + timedelta(hours=1)
+    rounded = hour if hour == at else hour + timedelta(hours=1)
+    local = timezone.localtime(at)
+    end_of_day = timezone.make_aware(datetime.combine(local.date(), time.max), local.tzinfo)
+    return min(rounded, end_of_day)
 
 
 def chart_data(
@@ -249,8 +253,8 @@ def chart_data(
 
     `procedures`: the course's sessions with their records (select_related("record")), as the page has them.
     """
-    # During follow-up the window runs to now. Its scale is days, so "now" is read to the next whole hour:
-    # the drawing is the same for an hour and is drawn once (cached_svg), not again on every request.
+    # During follow-up the window runs to now. Its scale is days, so "now" is read to the next whole hour
+    # (at most the end of today): the drawing is the same for an hour and is drawn once (cached_svg).
     now = _next_hour(now or timezone.now())
     marks = session_marks(procedures, order)
     first_start = first_projected_start(order, marks)
@@ -517,8 +521,18 @@ def _inline(svg: str, *, title: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-# This module's own source: a new version of the drawing code never reuses an older version's drawings.
-_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+def _drawing_version() -> str:
+    """What a drawing depends on besides its data, as deployed: this module's source, the compiled
+    translations (legends, axis names), matplotlib's version and the fonts found. A deploy that changes
+    any of them draws afresh instead of reusing a drawing another version made."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted(Path(settings.BASE_DIR, "planner", "locale").glob("*/LC_MESSAGES/*.mo")):
+        digest.update(path.read_bytes())
+    digest.update(repr((matplotlib.__version__, _fonts())).encode())
+    return digest.hexdigest()[:16]
+
+
+_CODE = _drawing_version()
 
 
 def cache_key(data: ChartData) -> str:

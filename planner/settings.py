@@ -191,13 +191,24 @@ CACHE_TABLE = "planner_cache"
 REDIS_URL = env_str("REDIS_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # An unreachable Redis costs a redraw within a second, not a hung request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            # Django's default (300) would cull a third at every write once a unit's charts exceed it.
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 1000, minimum=100)},
+        }
     )
 }
-# Seconds a drawn chart is kept: its key is its content, so a change never shows an old drawing.
-CHART_CACHE_SECONDS = env_int("CHART_CACHE_SECONDS", 7 * 24 * 3600, minimum=0)
+# Seconds a drawn chart is kept: its key is its content, so a change never shows an old drawing; a day
+# keeps the table small (a chart in follow-up is a new drawing each hour).
+CHART_CACHE_SECONDS = env_int("CHART_CACHE_SECONDS", 24 * 3600, minimum=0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

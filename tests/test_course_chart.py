@@ -373,7 +373,7 @@ def test_the_course_page_draws_a_chart_once_and_then_reads_it_from_the_shared_ca
 
 def test_a_new_measurement_is_drawn_at_once(course: Course, nurse: User, physician: User, drawings: list) -> None:
     client = logged_in(nurse)
-    assert "0.87" not in _chart_section(client, course)
+    assert ">0.87<" not in _chart_section(client, course)  # the value's label (path data has numbers too)
     first = course.procedures.order_by("number").first()
     make_measurement(
         patient=course.patient,
@@ -381,7 +381,7 @@ def test_a_new_measurement_is_drawn_at_once(course: Course, nurse: User, physici
         taken_at=first.starts_at + timedelta(hours=3),
         fibrinogen_g_per_l=Decimal("0.87"),
     )
-    assert "0.87" in _chart_section(client, course)
+    assert ">0.87<" in _chart_section(client, course)
     assert len(drawings) == 2
 
 
@@ -404,6 +404,23 @@ def test_each_language_has_its_own_drawing(course: Course, nurse: User, drawings
         assert escape(gettext("session planned")) in chinese
     assert "session planned" in english and "session planned" not in chinese
     assert len(drawings) == 2
+
+
+def test_the_drawing_version_follows_the_translations_and_matplotlib(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, settings: object
+) -> None:
+    """A deploy with a corrected translation or another matplotlib draws afresh (the cache outlives it)."""
+    base = charts._drawing_version()
+    monkeypatch.setattr(charts.matplotlib, "__version__", "0.0-other")
+    assert charts._drawing_version() != base
+    monkeypatch.undo()
+    messages = tmp_path / "planner" / "locale" / "xx" / "LC_MESSAGES"
+    messages.mkdir(parents=True)
+    (messages / "django.mo").write_bytes(b"one")
+    settings.BASE_DIR = tmp_path
+    first = charts._drawing_version()
+    (messages / "django.mo").write_bytes(b"two")
+    assert charts._drawing_version() != first
 
 
 def test_the_key_is_the_content(course: Course) -> None:
@@ -470,3 +487,9 @@ def test_during_follow_up_the_drawing_holds_for_the_hour_and_still_shows_a_lab_j
     taken = charts.chart_data(course, order, procedures, now=hour + timedelta(minutes=55))
     assert 2.2 in [point.value for point in _panel(taken, "fibrinogen").measured]
     assert charts.cache_key(taken) != charts.cache_key(late)
+    # Late in the evening the next hour is tomorrow: the chart still ends today, and holds till midnight.
+    evening = timezone.localtime(hour).replace(hour=23, minute=10)
+    for now in (evening, evening + timedelta(minutes=45)):
+        data = charts.chart_data(course, order, procedures, now=now)
+        assert timezone.localtime(data.ends_at).date() == evening.date()
+    assert charts.cache_key(charts.chart_data(course, order, procedures, now=evening)) == charts.cache_key(data)

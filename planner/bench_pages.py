@@ -28,6 +28,7 @@ from planner.core.blood_volume import Sex
 from planner.core.exchange import ExchangePlan, ExchangeRequest, plan_exchange
 from planner.core.identity import normalise_mrn
 from planner.models import (
+    MEASURED_FIELDS,
     ApiToken,
     Course,
     Device,
@@ -146,16 +147,6 @@ def _patient_search(request: HttpRequest) -> HttpResponse:
     return _render(PATIENT_SEARCH, {"patients": patients[:SEARCH_LIMIT], "more": len(patients) > SEARCH_LIMIT})
 
 
-MEASURED = (
-    "weight_kg",
-    "height_cm",
-    "haematocrit",
-    "fibrinogen_g_per_l",
-    "platelets_10e9_per_l",
-    "haemoglobin_g_per_l",
-    "ionised_calcium_mmol_per_l",
-    "igg_g_per_l",
-)
 PATIENT_DETAIL = _template(
     """<h1>{{ patient.full_name }}</h1>
 <p>{{ patient.mrn }} {{ patient.get_sex_display }} {{ patient.date_of_birth|date:"Y-m-d" }} ({{ patient.age_years }} y)
@@ -183,7 +174,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     measurements = list(patient.measurements.select_related("entered_by").order_by("-taken_at", "-pk"))
     now = timezone.now()
     latest = []
-    for name in MEASURED:
+    for name in MEASURED_FIELDS:
         taken = next((m for m in measurements if m.taken_at <= now and getattr(m, name) is not None), None)
         latest.append((name, getattr(taken, name) if taken else None, taken.taken_at if taken else None))
     courses = patient.courses.select_related("indication").order_by("-created_at")

@@ -536,26 +536,29 @@ _CODE = _drawing_version()
 
 
 def cache_key(data: ChartData) -> str:
-    """A digest of everything the drawing depends on: the data drawn, the language, the time zone, this code.
+    """drawing_key of everything the chart draws.
 
     The measurements kept beside the panels are not drawn (their values are in the panels already).
-    Times enter as POSIX timestamps (the instant; the time zone they are drawn in is its own part),
-    a lazy translated title as its text in the active language. Each part is written as a repr of a
-    tuple, so no two different parts can read the same.
+    Times enter as POSIX timestamps (the instant; the time zone they are drawn in is in drawing_key),
+    a lazy translated title as its text in the active language.
     """
-    digest = hashlib.sha256()
-
-    def part(*values: object) -> None:
-        digest.update(repr(values).encode())
-
-    part("code", _CODE, get_language(), timezone.get_current_timezone_name())
-    part("window", data.starts_at.timestamp(), data.ends_at.timestamp(), data.is_frozen)
-    for panel in data.panels:
-        part("panel", panel.key, str(panel.title), panel.trigger)
-        part("measured", *((p.at.timestamp(), p.value) for p in panel.measured))
-        part("projected", *((p.at.timestamp(), p.value) for p in panel.projected))
-    part("sessions", *((mark.number, mark.at.timestamp(), mark.is_held) for mark in data.sessions))
-    return "chart:" + digest.hexdigest()
+    return drawing_key(
+        "course chart",
+        data.starts_at.timestamp(),
+        data.ends_at.timestamp(),
+        data.is_frozen,
+        [
+            (
+                panel.key,
+                str(panel.title),
+                panel.trigger,
+                [(p.at.timestamp(), p.value) for p in panel.measured],
+                [(p.at.timestamp(), p.value) for p in panel.projected],
+            )
+            for panel in data.panels
+        ],
+        [(mark.number, mark.at.timestamp(), mark.is_held) for mark in data.sessions],
+    )
 
 
 def cached_svg(data: ChartData) -> str:

@@ -12,10 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from planner.models.catalogue import Device, Indication
+from planner.models.checks import OneQueryChecks
 from planner.models.patients import Patient
 
 
-class Course(models.Model):
+class Course(OneQueryChecks):
     """What a physician orders for one patient and one indication: one version of the order.
 
     A signed course is never edited: a change is an amendment, a new version

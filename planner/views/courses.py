@@ -67,6 +67,9 @@ def _course_form_page(
     if request.method == "GET" and not request.htmx:
         log_patient_view(request, patient, "course-form")  # the page shows the patient, their labs and the order
     data = request.POST.copy() if request.method == "POST" else None
+    if data is not None and instance is not None:
+        # Read once: the plan and the panel's first session both ask for the booked sessions.
+        prefetch_related_objects([instance], "procedures")
     applying = data is not None and "apply_proposal" in data
     form_kwargs = {"patient": patient, "amending": amending is not None or bool(instance and instance.version > 1)}
     form = CourseForm(data, instance=instance, initial=initial or {}, **form_kwargs)
@@ -252,7 +255,10 @@ def _approval_context(request: HttpRequest, course: Course, approval: approvals.
 @require_http_methods(["GET", "POST"])
 @permission_required("planner.change_course", raise_exception=True)
 def course_update(request: HttpRequest, pk: int) -> HttpResponse:
-    course = _course_for_user(request, pk)
+    # The form and its live panel show nobody's name, and the form's own fields read the indication
+    # and device chosen: the course is read with its patient only (the five-table join took longer
+    # than the rest of the panel's reading).
+    course = get_object_or_404(Course.objects.select_related("patient"), pk=pk)
     if not course.is_editable:
         messages.error(request, _("A signed course cannot be edited: amend it instead."))
         return redirect(course)

@@ -1,0 +1,113 @@
+"""Model validation with fewer database round trips: the check constraints in one query, and no
+second look-up of a related row the instance already holds.
+
+Django's `CheckConstraint.validate` asks the database about each constraint on its own, and builds a
+query holding every field's value each time: a course's eight checks cost five round trips and some
+three hundred query expressions on every validation of the course form, including each keystroke the
+live panel answers. `OneQueryChecks.validate_constraints` asks the same questions in one query: each
+condition becomes one selected column, `COALESCE(condition, true)` exactly as Django writes it, over the
+field values written once. Everything else is Django's own:
+
+- the values compared (`Model._get_field_expression_map`, as `CheckConstraint.validate` uses);
+- a condition naming an excluded field is not checked (Django's `FieldError` rule);
+- the errors, their messages, codes and order;
+- a database error falls back to Django's one-by-one validation, which logs it and lets the value
+  through to the database's own constraint, as Django does.
+
+Constraints of other kinds (unique, exclusion) are validated by Django, one by one, as before.
+
+`clean_fields` skips Django's `SELECT 1 ... LIMIT 1` for a foreign key whose row the instance holds, read
+from the database (a form's choice field has just read it, from a queryset at least as strict): the row
+is known to exist. A key set by id alone, or to an unsaved object, or with `limit_choices_to`, is
+checked by Django as before. tests/test_constraint_checks.py holds both to Django's own answers.
+"""
+
+from django.core.exceptions import FieldError, ValidationError
+from django.db import DatabaseError, connections, models, router, transaction
+from django.db.models import BooleanField, Q, Value
+from django.db.models.functions import Coalesce
+from django.db.models.sql import Query
+from django.db.models.sql.constants import SINGLE
+
+
+def failing_checks(
+    instance: models.Model, checks: list[models.CheckConstraint], exclude: set[str] | None, using: str
+) -> set[str] | None:
+    """The names of the check constraints `instance` fails, from one query; None if the database refused it."""
+    against = instance._get_field_expression_map(meta=instance._meta, exclude=exclude)
+    # Only the values the conditions name (Django writes them all, once per constraint).
+    named = {"pk"}.union(*(Q(constraint.condition).referenced_base_fields for constraint in checks))
+    query = Query(None)
+    for name, value in against.items():
+        if name not in named:
+            continue
+        query.add_annotation(value if hasattr(value, "resolve_expression") else Value(value), name, select=False)
+    asked = []
+    for number, constraint in enumerate(checks):
+        try:
+            query.add_annotation(
+                Coalesce(Q(constraint.condition), True, output_field=BooleanField()), f"_check_{number}"
+            )
+        except FieldError:
+            continue  # it names a field left out of this validation: not checked, as in Django
+        asked.append(constraint.name)
+    if not asked:
+        return set()
+    connection = connections[using]
+    atomic = transaction.atomic(using=using) if connection.in_atomic_block else None
+    try:
+        if atomic is None:
+            row = query.get_compiler(using=using).execute_sql(SINGLE)
+        else:
+            with atomic:
+                row = query.get_compiler(using=using).execute_sql(SINGLE)
+    except DatabaseError:
+        return None
+    return {name for name, holds in zip(asked, row, strict=True) if not holds}
+
+
+class OneQueryChecks(models.Model):
+    """Validates with fewer queries (see the module's docstring)."""
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude: set[str] | None = None) -> None:
+        held = set()
+        for field in self._meta.concrete_fields:
+            if field.many_to_one and not field.remote_field.limit_choices_to and field.is_cached(self):
+                row = field.get_cached_value(self)
+                value = getattr(self, field.attname)
+                if row is not None and value is not None and not row._state.adding and row.pk == value:
+                    held.add(field.name)
+        super().clean_fields(exclude=set(exclude or ()) | held)
+
+    def validate_constraints(self, exclude: set[str] | None = None) -> None:
+        constraints = self.get_constraints()
+        using = router.db_for_write(self.__class__, instance=self)
+        checks = [c for _model, listed in constraints for c in listed if type(c) is models.CheckConstraint]
+        failing = None
+        if checks and connections[using].features.supports_comparing_boolean_expr:
+            failing = failing_checks(self, checks, exclude, using)
+        if failing is None:
+            super().validate_constraints(exclude=exclude)
+            return
+        errors: dict = {}
+        for model_class, model_constraints in constraints:
+            for constraint in model_constraints:
+                try:
+                    if type(constraint) is models.CheckConstraint:
+                        if constraint.name in failing:
+                            raise ValidationError(
+                                constraint.get_violation_error_message(), code=constraint.violation_error_code
+                            )
+                    else:
+                        constraint.validate(model_class, self, exclude=exclude, using=using)
+                except ValidationError as error:
+                    # Django's own grouping (Model.validate_constraints).
+                    if getattr(error, "code", None) == "unique" and len(getattr(constraint, "fields", ())) == 1:
+                        errors.setdefault(constraint.fields[0], []).append(error)
+                    else:
+                        errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)

@@ -2,7 +2,8 @@
 
 Every logged-in page asks for permissions; Django's backend answers with two ORM queries (the user's
 own permissions, then their groups'), each built afresh on every request. Here they are one SQL
-statement, written once. Everything else (inactive users have none, superusers have all, the cache on
+statement, written once, which also brings the names of the user's roles (the page header shows
+them; `role_names`). Everything else (inactive users have none, superusers have all, the cache on
 the user object for the rest of the request) is Django's. Nothing is cached across requests, so a
 role revoked or granted counts from the next request on.
 """
@@ -25,7 +26,10 @@ def _permissions_sql() -> str:
         f"JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id "
         f"WHERE p.id IN (SELECT permission_id FROM {user_permissions} WHERE user_id = %s) "
         f"OR p.id IN (SELECT gp.permission_id FROM {group_permissions} gp "
-        f"JOIN {user_groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s)"
+        f"JOIN {user_groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s) "
+        # The roles' names, marked by a NULL app label.
+        f"UNION ALL SELECT NULL, g.name FROM {Group._meta.db_table} g "
+        f"JOIN {user_groups} ug ON ug.group_id = g.id WHERE ug.user_id = %s"
     )
 
 
@@ -37,6 +41,17 @@ class ModelBackend(backends.ModelBackend):
             return super().get_all_permissions(user_obj, obj)
         if not hasattr(user_obj, "_perm_cache"):
             with connections[router.db_for_read(Permission)].cursor() as cursor:
-                cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
-                user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in cursor.fetchall()}
+                cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk, user_obj.pk])
+                rows = cursor.fetchall()
+            user_obj._perm_cache = {f"{app_label}.{name}" for app_label, name in rows if app_label is not None}
+            user_obj._role_names = sorted(name for app_label, name in rows if app_label is None)
         return user_obj._perm_cache
+
+
+def role_names(user: object) -> list[str]:
+    """The names of the user's roles (groups), sorted: from the permissions query when it ran this request."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if not hasattr(user, "_role_names"):
+        user._role_names = sorted(user.groups.values_list("name", flat=True))
+    return user._role_names

@@ -169,6 +169,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "planner.context_processors.unit",
                 "planner.context_processors.csp_nonce",
+                "planner.context_processors.roles",
             ],
         },
     },

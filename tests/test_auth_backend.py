@@ -4,10 +4,12 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth import backends
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from planner.auth_backend import ModelBackend
+from planner.auth_backend import ModelBackend, role_names
 from tests.conftest import logged_in
 
 
@@ -69,3 +71,27 @@ def test_a_revoked_role_counts_at_the_next_request(nurse: User) -> None:
     assert client.get(reverse("patient-list")).status_code == 403
     nurse.groups.add(Group.objects.get(name="nurse"))
     assert client.get(reverse("patient-list")).status_code == 200
+
+
+def test_the_roles_names_come_with_the_permissions(staff_roles: None, django_assert_num_queries: Callable) -> None:
+    user = User.objects.create_user(username="named")
+    user.groups.add(Group.objects.get(name="physician"), Group.objects.get(name="nurse"))
+    user = _fresh(user)
+    with django_assert_num_queries(1):
+        ModelBackend().get_all_permissions(user)
+        assert role_names(user) == ["nurse", "physician"]
+    # Without the permissions query (a superuser's come from Django), the names are read on their own.
+    boss = User.objects.create_superuser(username="boss")
+    boss.groups.add(Group.objects.get(name="reviewer"))
+    assert role_names(_fresh(boss)) == ["reviewer"]
+    assert role_names(AnonymousUser()) == []
+
+
+def test_every_page_shows_the_roles_without_a_query_of_its_own(nurse: User) -> None:
+    client = logged_in(nurse)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("patient-list"))
+    assert 'title="nurse "' in page.content.decode()
+    assert not [q for q in queries.captured_queries if q["sql"].lstrip().startswith('SELECT "auth_group"')]
+    nurse.groups.add(Group.objects.get(name="reviewer"))  # a role granted shows at the next request
+    assert 'title="nurse reviewer "' in client.get(reverse("patient-list")).content.decode()

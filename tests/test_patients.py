@@ -1,9 +1,12 @@
 """Staff record, edit and find patients; bad input gets a clear message and stores nothing."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -99,6 +102,22 @@ def test_the_detail_page_shows_the_latest_values_with_their_dates(physician: Use
     assert "38.5\u00a0%" in body
     assert "61.5 kg" in body
     assert timezone.localtime(taken_at).strftime("%Y-%m-%d %H:%M") in body
+
+
+def test_the_detail_pages_latest_values_are_the_patients_latest_read_once(physician: User) -> None:
+    patient = make_patient(by=physician)
+    now = timezone.now()
+    make_measurement(patient=patient, by=physician, taken_at=now - timedelta(days=9), weight_kg="60", height_cm="170")
+    make_measurement(patient=patient, by=physician, taken_at=now - timedelta(days=2), weight_kg="61.5")
+    make_measurement(patient=patient, by=physician, taken_at=now - timedelta(days=2), haematocrit="0.385")
+    # A value timed ahead of now (a planned draw entered early) is listed, but is not yet the latest.
+    make_measurement(patient=patient, by=physician, taken_at=now + timedelta(hours=3), weight_kg="63")
+    client = logged_in(physician)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("patient-detail", args=[patient.pk]))
+    assert page.context["latest"] == patient.latest_measurements()
+    assert page.context["latest"]["weight_kg"].value == Decimal("61.5")
+    assert len([q for q in queries.captured_queries if 'FROM "planner_measurement"' in q["sql"]]) == 1
 
 
 def test_an_unknown_patient_is_a_404_not_an_error(physician: User) -> None:

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, models
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -113,7 +114,7 @@ def test_a_rule_on_an_excluded_field_is_not_checked_as_in_django(course: Course)
 def test_when_the_database_refuses_the_query_django_validates_one_by_one(
     course: Course, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("planner.models.checks.failing_checks", lambda *args: None)
+    monkeypatch.setattr("planner.models.checks.check_results", lambda *args: None)
     course.sessions_count = 0
     assert "__all__" in _ours(course, None)
 
@@ -151,3 +152,8 @@ def test_an_unsaved_row_is_not_taken_as_existing(course: Course) -> None:
     with pytest.raises(ValidationError) as raised:
         course.clean_fields()
     assert "device" in raised.value.message_dict
+
+
+def test_a_field_holding_an_expression_is_left_to_django(course: Course) -> None:
+    course.sessions_count = F("sessions_count") - 5
+    assert _ours(course, None) == _djangos(course, None)

@@ -9,17 +9,19 @@ condition becomes one selected column, `COALESCE(condition, true)` exactly as Dj
 field values written once. Everything else is Django's own:
 
 - the values compared (`Model._get_field_expression_map`, as `CheckConstraint.validate` uses);
-- a condition naming an excluded field is not checked (Django's `FieldError` rule);
 - the errors, their messages, codes and order;
-- a database error falls back to Django's one-by-one validation, which logs it and lets the value
-  through to the database's own constraint, as Django does.
+- a check the query cannot write (it names an excluded field, or a subquery's outer field) is left to
+  Django's own `validate`, which skips an excluded field's check as before;
+- a database error, a field holding an expression, a proxy or a child model: Django's one-by-one
+  validation for the lot, as before.
 
 Constraints of other kinds (unique, exclusion) are validated by Django, one by one, as before.
 
 `clean_fields` skips Django's `SELECT 1 ... LIMIT 1` for a foreign key whose row the instance holds, read
-from the database (a form's choice field has just read it, from a queryset at least as strict): the row
-is known to exist. A key set by id alone, or to an unsaved object, or with `limit_choices_to`, is
-checked by Django as before. tests/test_constraint_checks.py holds both to Django's own answers.
+from the same database (a form's choice field has just read it, from a queryset at least as strict): the
+row is known to exist. A key set by id alone, to an unsaved object or to another row than the one held,
+or with `limit_choices_to` or validators of its own, is checked by Django as before.
+tests/test_constraint_checks.py holds both to Django's own answers.
 """
 
 from django.core.exceptions import FieldError, ValidationError
@@ -30,18 +32,20 @@ from django.db.models.sql import Query
 from django.db.models.sql.constants import SINGLE
 
 
-def failing_checks(
+def check_results(
     instance: models.Model, checks: list[models.CheckConstraint], exclude: set[str] | None, using: str
-) -> set[str] | None:
-    """The names of the check constraints `instance` fails, from one query; None if the database refused it."""
-    against = instance._get_field_expression_map(meta=instance._meta, exclude=exclude)
-    # Only the values the conditions name (Django writes them all, once per constraint).
-    named = {"pk"}.union(*(Q(constraint.condition).referenced_base_fields for constraint in checks))
+) -> dict[str, bool] | None:
+    """Whether `instance` meets each check constraint the query could ask about, by name, from one query.
+
+    A check missing from the answer is left to Django (it names an excluded field, or something this
+    query cannot write); None means the whole query is left to Django (the database refused it).
+    """
     query = Query(None)
-    for name, value in against.items():
-        if name not in named:
-            continue
-        query.add_annotation(value if hasattr(value, "resolve_expression") else Value(value), name, select=False)
+    try:
+        for name, value in instance._get_field_expression_map(meta=instance._meta, exclude=exclude).items():
+            query.add_annotation(value if hasattr(value, "resolve_expression") else Value(value), name, select=False)
+    except FieldError:
+        return None  # a field holds an expression this query cannot write
     asked = []
     for number, constraint in enumerate(checks):
         try:
@@ -49,10 +53,10 @@ def failing_checks(
                 Coalesce(Q(constraint.condition), True, output_field=BooleanField()), f"_check_{number}"
             )
         except FieldError:
-            continue  # it names a field left out of this validation: not checked, as in Django
+            continue
         asked.append(constraint.name)
     if not asked:
-        return set()
+        return {}
     connection = connections[using]
     atomic = transaction.atomic(using=using) if connection.in_atomic_block else None
     try:
@@ -63,7 +67,7 @@ def failing_checks(
                 row = query.get_compiler(using=using).execute_sql(SINGLE)
     except DatabaseError:
         return None
-    return {name for name, holds in zip(asked, row, strict=True) if not holds}
+    return {name: bool(holds) for name, holds in zip(asked, row, strict=True)}
 
 
 class OneQueryChecks(models.Model):
@@ -78,7 +82,14 @@ class OneQueryChecks(models.Model):
             if field.many_to_one and not field.remote_field.limit_choices_to and field.is_cached(self):
                 row = field.get_cached_value(self)
                 value = getattr(self, field.attname)
-                if row is not None and value is not None and not row._state.adding and row.pk == value:
+                if (
+                    row is not None
+                    and value is not None
+                    and not row._state.adding
+                    and row._state.db == router.db_for_read(field.related_model, instance=self)
+                    and getattr(row, field.target_field.attname) == value
+                    and not field.validators
+                ):
                     held.add(field.name)
         super().clean_fields(exclude=set(exclude or ()) | held)
 
@@ -86,18 +97,20 @@ class OneQueryChecks(models.Model):
         constraints = self.get_constraints()
         using = router.db_for_write(self.__class__, instance=self)
         checks = [c for _model, listed in constraints for c in listed if type(c) is models.CheckConstraint]
-        failing = None
-        if checks and connections[using].features.supports_comparing_boolean_expr:
-            failing = failing_checks(self, checks, exclude, using)
-        if failing is None:
+        results = None
+        # A proxy or a child model validates its parents' checks against their own fields: Django's way.
+        simple = not self._meta.proxy and not self._meta.parents
+        if checks and simple and connections[using].features.supports_comparing_boolean_expr:
+            results = check_results(self, checks, exclude, using)
+        if results is None:
             super().validate_constraints(exclude=exclude)
             return
         errors: dict = {}
         for model_class, model_constraints in constraints:
             for constraint in model_constraints:
                 try:
-                    if type(constraint) is models.CheckConstraint:
-                        if constraint.name in failing:
+                    if type(constraint) is models.CheckConstraint and constraint.name in results:
+                        if not results[constraint.name]:
                             raise ValidationError(
                                 constraint.get_violation_error_message(), code=constraint.violation_error_code
                             )

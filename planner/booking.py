@@ -90,7 +90,8 @@ class BusyDays:
         start = timezone.make_aware(datetime.combine(first, time()))
         end = timezone.make_aware(datetime.combine(days[-1] + timedelta(days=1), time()))
         rows = Procedure.objects.filter(starts_at__lt=end, ends_at__gt=start).exclude(status=Procedure.Status.CANCELLED)
-        for device_id, starts_at, ends_at in rows.values_list("device_id", "starts_at", "ends_at"):
+        # Unordered: the default order joins the devices to sort by name, and first_free_slot sorts anyway.
+        for device_id, starts_at, ends_at in rows.order_by().values_list("device_id", "starts_at", "ends_at"):
             local = (
                 timezone.localtime(starts_at).replace(tzinfo=None),
                 timezone.localtime(ends_at).replace(tzinfo=None),

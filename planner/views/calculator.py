@@ -4,12 +4,10 @@ import json
 from datetime import timedelta
 
 from axes.handlers.proxy import AxesProxyHandler
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db.models import Exists, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, render
@@ -76,32 +74,18 @@ def _too_many_wrong_tokens() -> JsonResponse:
     return refused
 
 
-def _attempts_that_could_lock(request: HttpRequest) -> Q:
-    """Any failed attempt that AXES_LOCKOUT_PARAMETERS could count against this call: from its address,
-    or under the tokens' name (a superset, whichever parameters are set)."""
-    return Q(ip_address=request.axes_ip_address) | Q(username=TOKEN_CREDENTIALS["username"])
-
-
 def _api_user(request: HttpRequest) -> tuple[object | None, JsonResponse | None]:
     """The user behind an API request: a bearer token, or the browser session with its CSRF token."""
     header = request.headers.get("Authorization", "")
     if header:
-        # Wrong tokens count against the address as wrong passwords do (django-axes), so keys cannot be
-        # guessed. An address that never failed cannot be locked out: the token's own query says whether
-        # it has any attempt on record, and only then is django-axes asked (before the token is used).
-        AxesProxyHandler.update_request(request)
+        # Wrong tokens count against the address as wrong passwords do (django-axes), so keys cannot be guessed.
+        if AxesProxyHandler.is_locked(request, TOKEN_CREDENTIALS):
+            return None, _too_many_wrong_tokens()
         scheme, _space, key = header.partition(" ")
         token = None
         if scheme.lower() == "bearer" and key.strip():
-            token = (
-                ApiToken.objects.active()
-                .select_related("user")
-                .annotate(address_failed=Exists(AccessAttempt.objects.filter(_attempts_that_could_lock(request))))
-                .filter(key_hash=ApiToken.hash_key(key.strip()))
-                .first()
-            )
-        if (token is None or token.address_failed) and AxesProxyHandler.is_locked(request, TOKEN_CREDENTIALS):
-            return None, _too_many_wrong_tokens()
+            token = ApiToken.objects.active().select_related("user").filter(key_hash=ApiToken.hash_key(key.strip()))
+            token = token.first()
         if token is None:
             user_login_failed.send(sender=__name__, credentials=TOKEN_CREDENTIALS, request=request)
             if getattr(request, "axes_locked_out", False):

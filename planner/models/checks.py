@@ -10,8 +10,9 @@ field values written once. Everything else is Django's own:
 
 - the values compared (`Model._get_field_expression_map`, as `CheckConstraint.validate` uses);
 - the errors, their messages, codes and order;
-- a check the query cannot write (it names an excluded field, or a subquery's outer field) is left to
-  Django's own `validate`, which skips an excluded field's check as before;
+- a check naming an excluded field passes unasked, as Django lets it pass (its `FieldError`);
+- a check the query cannot write otherwise (a subquery's outer field, say) is left to Django's own
+  `validate`;
 - a database error, a field holding an expression, a proxy or a child model: Django's one-by-one
   validation for the lot, as before.
 
@@ -46,8 +47,12 @@ def check_results(
             query.add_annotation(value if hasattr(value, "resolve_expression") else Value(value), name, select=False)
     except FieldError:
         return None  # a field holds an expression this query cannot write
-    asked = []
+    asked, results = [], {}
     for number, constraint in enumerate(checks):
+        if exclude and Q(constraint.condition).referenced_base_fields & set(exclude):
+            # It names an excluded field: Django lets it pass (its FieldError), without a query.
+            results[constraint.name] = True
+            continue
         try:
             query.add_annotation(
                 Coalesce(Q(constraint.condition), True, output_field=BooleanField()), f"_check_{number}"
@@ -56,7 +61,7 @@ def check_results(
             continue
         asked.append(constraint.name)
     if not asked:
-        return {}
+        return results
     connection = connections[using]
     atomic = transaction.atomic(using=using) if connection.in_atomic_block else None
     try:
@@ -67,7 +72,7 @@ def check_results(
                 row = query.get_compiler(using=using).execute_sql(SINGLE)
     except DatabaseError:
         return None
-    return {name: bool(holds) for name, holds in zip(asked, row, strict=True)}
+    return results | {name: bool(holds) for name, holds in zip(asked, row, strict=True)}
 
 
 class OneQueryChecks(models.Model):

@@ -36,10 +36,11 @@ from django.db.models.sql.constants import SINGLE
 def check_results(
     instance: models.Model, checks: list[models.CheckConstraint], exclude: set[str] | None, using: str
 ) -> dict[str, bool] | None:
-    """Whether `instance` meets each check constraint the query could ask about, by name, from one query.
+    """Whether `instance` meets each check constraint, by name, from one query.
 
-    A check missing from the answer is left to Django (it names an excluded field, or something this
-    query cannot write); None means the whole query is left to Django (the database refused it).
+    A check naming an excluded field is answered True unasked (Django lets it pass); a check missing
+    from the answer is one this query cannot write, left to Django's own `validate`; None leaves the
+    whole validation to Django (a field holds an expression, or the database refused the query).
     """
     query = Query(None)
     try:

@@ -133,3 +133,19 @@ def test_what_one_process_puts_in_redis_another_reads() -> None:
     read = _cache_in_subprocess(f"print(cache.get({key!r})); cache.delete({key!r})", **url)
     assert read.returncode == 0, read.stderr
     assert read.stdout.strip() == "drawn once"
+
+
+def test_a_command_with_bad_settings_says_what_is_wrong_with_them() -> None:
+    """Not Django's "Models aren't loaded yet", which is what a command's checks said otherwise."""
+    clean = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+    assert "AppRegistryNotReady" not in result.stderr

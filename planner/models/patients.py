@@ -170,9 +170,18 @@ class Patient(models.Model):
     def age_years(self) -> int:
         return self.age_on(timezone.localdate())
 
-    def latest_measurements(self, as_of: datetime | None = None) -> "LatestMeasurements":
-        """The most recent value of each measured quantity taken at or before `as_of`."""
-        rows = self.measurements.filter(taken_at__lte=as_of or timezone.now())
+    def latest_measurements(
+        self, as_of: datetime | None = None, *, newest_first: "list[Measurement] | None" = None
+    ) -> "LatestMeasurements":
+        """The most recent value of each measured quantity taken at or before `as_of`.
+
+        `newest_first`: all the patient's measurements, already read in ("-taken_at", "-pk") order (a
+        page that lists them), to choose from instead of reading them again.
+        """
+        as_of = as_of or timezone.now()
+        if newest_first is not None:
+            return LatestMeasurements.from_rows([row for row in newest_first if row.taken_at <= as_of])
+        rows = self.measurements.filter(taken_at__lte=as_of)
         return LatestMeasurements.from_rows(rows.order_by("-taken_at", "-pk"))
 
 

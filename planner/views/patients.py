@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -19,7 +18,7 @@ from planner.forms import (
     PatientForm,
     PatientSearchForm,
 )
-from planner.models import LatestMeasurements, Measurement, Patient
+from planner.models import Measurement, Patient
 from planner.submissions import submit_once
 
 # Search returns at most this many patients; more means the query should be narrower.
@@ -82,15 +81,13 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient.objects.select_related("created_by", "updated_by"), pk=pk)
     log_patient_view(request, patient, "patient-detail")
     measurements = list(patient.measurements.select_related("entered_by").order_by("-taken_at", "-pk"))
-    now = timezone.now()
     return render(
         request,
         "planner/patient_detail.html",
         {
             "patient": patient,
             "measurements": measurements,
-            # From the rows just read, in the same order: what patient.latest_measurements() would read again.
-            "latest": LatestMeasurements.from_rows([m for m in measurements if m.taken_at <= now]),
+            "latest": patient.latest_measurements(newest_first=measurements),
             "courses": patient.courses.select_related("indication").order_by("-created_at"),
         },
     )

@@ -89,13 +89,11 @@ class BusyDays:
         new = {day for day in days if day not in self._loaded}
         start = timezone.make_aware(datetime.combine(first, time()))
         end = timezone.make_aware(datetime.combine(days[-1] + timedelta(days=1), time()))
-        rows = Procedure.objects.filter(starts_at__lt=end, ends_at__gt=start).exclude(status=Procedure.Status.CANCELLED)
+        rows = Procedure.objects.overlapping(start, end)
+        zone = timezone.get_current_timezone()  # once: looking it up per row was a fifth of the loop's time
         # Unordered: the default order joins the devices to sort by name, and first_free_slot sorts anyway.
         for device_id, starts_at, ends_at in rows.order_by().values_list("device_id", "starts_at", "ends_at"):
-            local = (
-                timezone.localtime(starts_at).replace(tzinfo=None),
-                timezone.localtime(ends_at).replace(tzinfo=None),
-            )
+            local = (starts_at.astimezone(zone).replace(tzinfo=None), ends_at.astimezone(zone).replace(tzinfo=None))
             day = local[0].date()
             while datetime.combine(day, time()) < local[1]:
                 if day in new:
@@ -178,13 +176,10 @@ def rhythm(course: Course, booked: list[tuple[int, datetime]]) -> list[RhythmBre
 
 
 def _check_free(device: Device, starts_at: datetime, ends_at: datetime, *, excluding: int | None = None) -> None:
-    clash = (
-        Procedure.objects.filter(device=device, starts_at__lt=ends_at, ends_at__gt=starts_at)
-        .exclude(status=Procedure.Status.CANCELLED)
-        .exclude(pk=excluding)
-        .select_related("course")
-        .first()
-    )
+    # Every clash (rarely more than one), the earliest named. No ORDER BY ... LIMIT: that lets the planner walk
+    # the start-time index through the whole booked past looking for a first match (43 ms against 2 ms).
+    clashes = Procedure.objects.filter(device=device).overlapping(starts_at, ends_at).exclude(pk=excluding)
+    clash = min(clashes.select_related("course").order_by(), key=lambda row: row.starts_at, default=None)
     if clash is not None:
         raise BookingConflict(
             _("%(device)s is already booked from %(start)s to %(end)s (%(course)s, session %(number)s).")

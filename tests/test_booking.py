@@ -8,6 +8,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, OperationalError, close_old_connections, connection, transaction
 from django.test import RequestFactory
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from planner import booking, db_guards
 from planner.models import Procedure
@@ -212,3 +214,72 @@ def test_looking_for_a_free_slot_past_full_days_on_many_devices_asks_a_few_queri
     first_free = closed.next_open(full_days[-1] + timedelta(days=1))
     assert timezone.localtime(slots[0].starts_at) == at(first_free, 8)
     assert slots[0].device == course.device
+
+
+# Bookings for the overlap property: (device index, start as minutes after Monday 00:00, minutes, cancelled).
+# Back to back, across midnight, a long one, cancelled ones overlapping active ones, on two devices.
+OVERLAP_BOOKINGS = [
+    (0, 8 * 60, 120, False),
+    (0, 10 * 60, 135, False),
+    (0, 9 * 60, 60, True),
+    (0, 23 * 60, 180, False),
+    (0, 2 * 24 * 60 + 6 * 60, 20 * 60, False),
+    (1, 8 * 60 + 30, 90, False),
+    (1, 8 * 60 + 30, 90, True),
+    (1, 24 * 60 + 8 * 60, 240, False),
+    (1, 5 * 24 * 60, 45, False),
+]
+
+
+@pytest.fixture
+def overlap_bookings(course: object) -> list[Procedure]:
+    devices = [course.device, make_device(name="Spectra Optia 2")]
+    made = []
+    for number, (device, start, minutes, cancelled) in enumerate(OVERLAP_BOOKINGS, start=1):
+        fields = {"status": Procedure.Status.CANCELLED, "change_reason": "test"} if cancelled else {}
+        made.append(
+            _procedure(
+                course,
+                at(MONDAY, 0) + timedelta(minutes=start),
+                minutes,
+                number=number,
+                device=devices[device],
+                **fields,
+            )
+        )
+    return made
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    start=st.integers(min_value=-24 * 60, max_value=7 * 24 * 60),
+    minutes=st.integers(min_value=1, max_value=3 * 24 * 60),
+)
+def test_overlapping_finds_exactly_the_active_bookings_that_share_a_moment_with_the_span(
+    overlap_bookings: list[Procedure], start: int, minutes: int
+) -> None:
+    """On PostgreSQL the query is the exclusion constraint's range overlap; it must find what the rule says:
+    not cancelled, starting before the span ends and ending after it starts (touching ends do not overlap)."""
+    low = at(MONDAY, 0) + timedelta(minutes=start)
+    high = low + timedelta(minutes=minutes)
+    expected = {
+        p.pk
+        for p in overlap_bookings
+        if p.status != Procedure.Status.CANCELLED and p.starts_at < high and p.ends_at > low
+    }
+    assert set(Procedure.objects.overlapping(low, high).values_list("pk", flat=True)) == expected
+
+
+def test_overlapping_refuses_an_empty_or_reversed_span(course: object) -> None:
+    with pytest.raises(ValueError, match="empty or reversed"):
+        Procedure.objects.overlapping(at(MONDAY, 8), at(MONDAY, 8))
+    with pytest.raises(ValueError, match="empty or reversed"):
+        Procedure.objects.overlapping(at(MONDAY, 9), at(MONDAY, 8))
+
+
+def test_a_clash_names_the_earliest_booking_it_meets(course: object) -> None:
+    _procedure(course, at(MONDAY, 10), minutes=60, number=2)
+    _procedure(course, at(MONDAY, 8), minutes=60, number=3)
+    wide = booking.ProposedSlot(1, course.device, at(MONDAY, 7), at(MONDAY, 12))
+    with pytest.raises(booking.BookingConflict, match=r"already booked from 2026-11-30 08:00 to 09:00"):
+        booking.book(course, [wide], by=course.created_by)

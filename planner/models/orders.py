@@ -1,11 +1,13 @@
 """Courses (the physician's order, in versions) and the procedures booked for them."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -320,6 +322,31 @@ class Course(OneQueryChecks):
         return frozenset(int(day) for day in self.weekdays.split(",") if day.strip())
 
 
+class ProcedureQuerySet(models.QuerySet["Procedure"]):
+    def overlapping(self, start: datetime, end: datetime) -> "ProcedureQuerySet":
+        """The active (not cancelled) bookings that overlap [start, end): those a new one there would clash with.
+
+        On PostgreSQL this is asked as the double-booking exclusion constraint (planner/db_guards.py) states
+        the rule, so the constraint's GiST index finds the rows. `starts_at < end AND ends_at > start` can
+        only walk a B-tree from one end: on the bench data a fortnight's 1,125 bookings cost a walk through
+        51,000 index entries (16 ms), one device's clash check 20 ms, growing with every booked year.
+        """
+        if not start < end:
+            raise ValueError(f"An empty or reversed time span: {start} to {end}.")
+        if connections[self.db].vendor == "postgresql":
+            table = Procedure._meta.db_table
+            # The constraint's own expression and partial condition, written out (not a parameter), so the
+            # planner can prove its index covers the query. Names come from the code, never from input.
+            span = f"""tstzrange("{table}"."starts_at", "{table}"."ends_at", '[)')"""
+            overlap = RawSQL(
+                f"""("{table}"."status" <> 'cancelled' AND {span} && tstzrange(%s, %s, '[)'))""",  # nosec B608
+                (start, end),
+                output_field=models.BooleanField(),
+            )
+            return self.filter(overlap)
+        return self.exclude(status=Procedure.Status.CANCELLED).filter(starts_at__lt=end, ends_at__gt=start)
+
+
 class Procedure(models.Model):
     """One apheresis procedure of a course, booked on a device for a time slot."""
 
@@ -344,6 +371,8 @@ class Procedure(models.Model):
 
     # Who changed what, when, with the values before and after (django-simple-history).
     history = HistoricalRecords()
+
+    objects = ProcedureQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("procedure")

@@ -71,6 +71,38 @@ def test_database_url_selects_postgresql() -> None:
     assert result.stdout.split() == ["False", "django.db.backends.postgresql"]
 
 
+def _binding(**env: str) -> str:
+    code = "import planner.settings as s; print(s.DATABASES['default'].get('OPTIONS', {}).get('server_side_binding'))"
+    clean = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    clean.pop("DATABASE_SERVER_SIDE_BINDING", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_postgresql_binds_parameters_on_the_server_unless_told_not_to() -> None:
+    postgres = {"SECRET_KEY": "x", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/planner"}
+    assert _binding(**postgres) == "True"
+    assert _binding(**postgres, DATABASE_SERVER_SIDE_BINDING="0") == "False"
+    assert _binding(DEBUG="1") == "None"  # SQLite has no such option
+
+
+@pytest.mark.django_db
+def test_the_postgresql_connection_in_use_binds_on_the_server() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (run with DATABASE_URL=postgres://)")
+    import psycopg
+
+    with connection.cursor() as cursor:
+        assert not isinstance(cursor.cursor, psycopg.ClientCursor)
+        cursor.execute("SELECT %s::int + 1", [41])
+        assert cursor.fetchone() == (42,)
+
+
 def test_a_typo_in_trusted_proxies_stops_the_app_with_its_name() -> None:
     result = _import_settings(DEBUG="1", TRUSTED_PROXIES="10.0.0.300")
     assert result.returncode != 0

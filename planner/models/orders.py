@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from planner.db_guards import BOOKING_ACTIVE, BOOKING_SPAN
 from planner.models.catalogue import Device, Indication
 from planner.models.checks import OneQueryChecks
 from planner.models.patients import Patient
@@ -334,12 +335,12 @@ class ProcedureQuerySet(models.QuerySet["Procedure"]):
         if not start < end:
             raise ValueError(f"An empty or reversed time span: {start} to {end}.")
         if connections[self.db].vendor == "postgresql":
-            table = Procedure._meta.db_table
+            of = f'"{Procedure._meta.db_table}".'
             # The constraint's own expression and partial condition, written out (not a parameter), so the
             # planner can prove its index covers the query. Names come from the code, never from input.
-            span = f"""tstzrange("{table}"."starts_at", "{table}"."ends_at", '[)')"""
+            active, span = BOOKING_ACTIVE.format(of=of), BOOKING_SPAN.format(of=of)
             overlap = RawSQL(
-                f"""("{table}"."status" <> 'cancelled' AND {span} && tstzrange(%s, %s, '[)'))""",  # nosec B608
+                f"({active} AND {span} && tstzrange(%s, %s, '[)'))",  # nosec B608
                 (start, end),
                 output_field=models.BooleanField(),
             )
